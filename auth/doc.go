@@ -1,0 +1,68 @@
+// Package auth signs users in with OpenID Connect and signs them out of
+// both the app and the identity provider (IdP). It has the shape of Auth.js
+// (next-auth v5) — the same routes under /api/auth, the same environment
+// variable names, the jwt and session callbacks as Go funcs — and does the
+// logout Auth.js leaves to its users.
+//
+// # Setup
+//
+//	providers, err := auth.ProvidersFromEnv(os.Getenv) // AUTH_OIDC_ISSUER, AUTH_OIDC_ID, …
+//	a, err := auth.New(auth.Config{
+//		Providers: providers,
+//		Secrets:   auth.ParseSecrets(os.Getenv("AUTH_SECRET")),
+//		URL:       os.Getenv("AUTH_URL"),
+//	})
+//	mux.Handle(a.BasePath()+"/", a.Handler())
+//	mux.Handle("GET "+a.SignOutPath(), a.PostLogoutHandler())
+//	mux.Handle("GET /profile", a.Require(profilePage))
+//	http.ListenAndServe(addr, a.Middleware(mux))
+//
+// # Sign-in
+//
+// A POST to /api/auth/signin/{provider} with the csrfToken field (from
+// GET /api/auth/csrf or CSRFToken) starts the authorization code flow with
+// PKCE (S256), state and nonce. Each is random, sealed with the provider id
+// into its own encrypted, 15-minute cookie, and cleared when the IdP calls
+// back. /api/auth/callback/{provider} checks state against its cookie,
+// exchanges the code with the verifier, and verifies the ID token: go-oidc
+// checks the signature against the IdP's JWKS (refetched when keys rotate),
+// iss, aud and exp; Signet adds iat, sub, azp, nonce and at_hash, and
+// accepts only asymmetric algorithms. The SignIn callback may refuse the
+// user; the JWT callback shapes the stored Token from the Account and
+// Profile. The session is then written and the browser goes to
+// callbackUrl, which must be on the app's origin.
+//
+// # Sessions
+//
+// By default the whole session Record (the Token, the ID token kept for
+// logout, the access and refresh tokens) is encrypted and authenticated with
+// gorilla/securecookie under keys derived from AUTH_SECRET by HKDF, and split
+// into name.0, name.1, … cookies when it outgrows one. AUTH_SECRET may list
+// several secrets, comma-separated: the first encrypts, all decrypt. With a
+// Store (SessionConfig.Store) the cookie holds only an opaque id. Sessions
+// last MaxAge (30 days) and are re-issued at most once per UpdateAge (24
+// hours) while in use. Middleware reads the session once per request;
+// SessionFromContext and Session return it, shaped by the Session callback;
+// Require guards pages and htmx fragments.
+//
+// # Sign-out
+//
+// A POST to /api/auth/signout with csrfToken clears the local session first,
+// then sends the browser to the IdP's end_session_endpoint (from discovery,
+// or the Provider's LogoutURL) with id_token_hint, client_id,
+// post_logout_redirect_uri (the app's SignOutPath, /auth/sign-out) and a
+// state sealed into a cookie. The IdP ends its own session and returns to
+// /auth/sign-out, which checks state, clears every Signet cookie left, shows
+// "Signing out…" and goes home. Without an IdP logout endpoint the sign-out
+// is local and lands on the same page. Tokens never travel in the app's own
+// URLs. IdPs may also end sessions themselves: /api/auth/backchannel-logout
+// (Back-Channel Logout 1.0) and /api/auth/frontchannel-logout (Front-Channel
+// Logout 1.0) revoke the sessions of the named sid or sub.
+//
+// # Errors
+//
+// Every failed flow ends in one place: the cause is logged with slog and the
+// browser sees only a client-safe ErrorCode on the error page. Tokens,
+// codes and secrets are typed (Secret, Token, Profile) so that logging them
+// prints "[redacted]".
+package auth

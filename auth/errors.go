@@ -1,0 +1,138 @@
+package auth
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+)
+
+// ErrorCode is a client-safe error code, as Auth.js shows on its error and
+// sign-in pages. Only the code reaches the browser; the cause goes to the log.
+type ErrorCode string
+
+// The codes Signet uses. The first ones are Auth.js's; ProviderUnavailable is
+// Signet's own, for an identity provider that cannot be reached.
+const (
+	ErrConfiguration       ErrorCode = "Configuration"
+	ErrAccessDenied        ErrorCode = "AccessDenied"
+	ErrVerification        ErrorCode = "Verification"
+	ErrMissingCSRF         ErrorCode = "MissingCSRF"
+	ErrOAuthSignin         ErrorCode = "OAuthSignin"
+	ErrOAuthCallback       ErrorCode = "OAuthCallbackError"
+	ErrCallback            ErrorCode = "Callback"
+	ErrSessionRequired     ErrorCode = "SessionRequired"
+	ErrProviderUnavailable ErrorCode = "ProviderUnavailable"
+	ErrUnknownProvider     ErrorCode = "UnknownProvider"
+	ErrUnknownAction       ErrorCode = "UnknownAction"
+)
+
+// Status is the HTTP status the error page is served with.
+func (c ErrorCode) Status() int {
+	switch c {
+	case ErrConfiguration:
+		return http.StatusInternalServerError
+	case ErrAccessDenied, ErrVerification, ErrMissingCSRF:
+		return http.StatusForbidden
+	case ErrProviderUnavailable:
+		return http.StatusServiceUnavailable
+	case ErrUnknownProvider, ErrUnknownAction:
+		return http.StatusNotFound
+	default:
+		return http.StatusBadRequest
+	}
+}
+
+// Title is a short human heading for the code.
+func (c ErrorCode) Title() string {
+	switch c {
+	case ErrAccessDenied:
+		return "Access denied"
+	case ErrVerification:
+		return "Sign-in could not be verified"
+	case ErrMissingCSRF:
+		return "This form has expired"
+	case ErrProviderUnavailable:
+		return "Identity provider unavailable"
+	case ErrOAuthSignin, ErrOAuthCallback, ErrCallback:
+		return "Sign-in failed"
+	case ErrSessionRequired:
+		return "Please sign in"
+	case ErrUnknownProvider, ErrUnknownAction:
+		return "Page not found"
+	default:
+		return "Something went wrong"
+	}
+}
+
+// Message explains the code to a visitor and says what to do next. It never
+// contains details of the cause.
+func (c ErrorCode) Message() string {
+	switch c {
+	case ErrConfiguration:
+		return "The server is not configured correctly. The problem has been logged; please try again later or contact the site's administrator."
+	case ErrAccessDenied:
+		return "You do not have permission to sign in."
+	case ErrVerification:
+		return "The sign-in or sign-out request could not be verified: it may have expired, been used already, or been started in another browser. Please start again."
+	case ErrMissingCSRF:
+		return "The form was missing its security token or it did not match. Nothing was changed. Please go back, reload the page and try again."
+	case ErrProviderUnavailable:
+		return "The identity provider cannot be reached right now. Nothing was changed. Please try again in a moment."
+	case ErrOAuthSignin:
+		return "The sign-in could not be started with the identity provider. Please try again."
+	case ErrOAuthCallback, ErrCallback:
+		return "The identity provider's answer could not be accepted. Please try signing in again."
+	case ErrSessionRequired:
+		return "You need to be signed in to see this page."
+	case ErrUnknownProvider:
+		return "There is no sign-in provider by that name."
+	case ErrUnknownAction:
+		return "There is no such page."
+	default:
+		return "Sign-in failed. Please try again."
+	}
+}
+
+// knownCode maps a code from a URL to a known code; anything else becomes
+// ErrConfiguration's sibling "Default".
+func knownCode(s string) ErrorCode {
+	switch c := ErrorCode(s); c {
+	case ErrConfiguration, ErrAccessDenied, ErrVerification, ErrMissingCSRF, ErrOAuthSignin,
+		ErrOAuthCallback, ErrCallback, ErrSessionRequired, ErrProviderUnavailable,
+		ErrUnknownProvider, ErrUnknownAction:
+		return c
+	default:
+		return "Default"
+	}
+}
+
+// Error is an error with a client-safe code. Callers branch on Code; Err is
+// the cause, for logs only.
+type Error struct {
+	Code ErrorCode
+	Err  error
+}
+
+func (e *Error) Error() string {
+	if e.Err == nil {
+		return "auth: " + string(e.Code)
+	}
+	return fmt.Sprintf("auth: %s: %v", e.Code, e.Err)
+}
+
+func (e *Error) Unwrap() error { return e.Err }
+
+// errorf returns an *Error with code and a formatted cause.
+func errorf(code ErrorCode, format string, args ...any) error {
+	return &Error{Code: code, Err: fmt.Errorf(format, args...)}
+}
+
+// codeOf returns err's client-safe code: its own when it is an *Error,
+// Configuration otherwise.
+func codeOf(err error) ErrorCode {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Code
+	}
+	return ErrConfiguration
+}

@@ -1,0 +1,158 @@
+package auth
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/url"
+	"strings"
+)
+
+type ctxKey struct{}
+
+// loaded is a request's session, read once.
+type loaded struct {
+	session *Session
+	rec     *Record
+	id      string
+}
+
+// SessionFromContext returns the session that Middleware put in ctx, or nil
+// when the visitor is signed out.
+func SessionFromContext(ctx context.Context) *Session {
+	if l, ok := ctx.Value(ctxKey{}).(*loaded); ok && l != nil {
+		return l.session
+	}
+	return nil
+}
+
+// Middleware reads the request's session once and puts it in the request's
+// context (SessionFromContext), re-issuing the cookie when the sliding
+// expiry is due and clearing it when it is unusable (tampered, expired,
+// logged out by the identity provider).
+func (a *Auth) Middleware(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		l := a.load(w, r)
+		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), ctxKey{}, l)))
+	})
+}
+
+// Session returns the request's session, or nil when signed out: Auth.js's
+// auth(). It uses the session Middleware loaded when there is one.
+func (a *Auth) Session(w http.ResponseWriter, r *http.Request) *Session {
+	if l, ok := r.Context().Value(ctxKey{}).(*loaded); ok {
+		if l == nil {
+			return nil
+		}
+		return l.session
+	}
+	if l := a.load(w, r); l != nil {
+		return l.session
+	}
+	return nil
+}
+
+// load reads, checks and if due re-issues the session. It returns nil when
+// the visitor is signed out.
+func (a *Auth) load(w http.ResponseWriter, r *http.Request) *loaded {
+	ctx := r.Context()
+	jar := a.jar(r)
+	rec, id, err := a.sessions.load(r, jar)
+	if err != nil {
+		if !errors.Is(err, errNoSession) {
+			a.log.InfoContext(ctx, "session cookie rejected", "reason", err.Error())
+			a.sessions.clear(w, r, jar, "")
+		}
+		return nil
+	}
+	if a.revoked.revoked(rec) {
+		a.log.InfoContext(ctx, "session ended by identity provider logout", "provider", rec.Provider, "sub", rec.Subject)
+		a.sessions.clear(w, r, jar, id)
+		return nil
+	}
+	now := a.now()
+	if now.Sub(rec.UpdatedAt) >= a.cfg.Session.UpdateAge {
+		rec.UpdatedAt = now
+		rec.Expires = now.Add(a.cfg.Session.MaxAge)
+		if err := a.sessions.save(w, r, jar, rec, id); err != nil {
+			a.log.ErrorContext(ctx, "re-issue session", "err", err)
+		}
+	}
+	s, err := a.buildSession(ctx, rec)
+	if err != nil {
+		a.log.ErrorContext(ctx, "session callback failed", "err", err)
+		return nil
+	}
+	return &loaded{session: s, rec: rec, id: id}
+}
+
+// buildSession makes the default session from rec and passes it through
+// the Session callback.
+func (a *Auth) buildSession(ctx context.Context, rec *Record) (*Session, error) {
+	s := &Session{
+		User: User{
+			Name:  rec.Token.String("name"),
+			Email: rec.Token.String("email"),
+			Image: rec.Token.String("picture"),
+		},
+		Expires: rec.Expires,
+		Error:   rec.Error,
+	}
+	if rec.Scope != "" {
+		s.Scopes = strings.Fields(rec.Scope)
+	}
+	if cb := a.cfg.Callbacks.Session; cb != nil {
+		out, err := cb(ctx, SessionParams{Session: s, Token: rec.Token})
+		if err != nil {
+			return nil, err
+		}
+		if out == nil {
+			return nil, errors.New("Session callback returned nil")
+		}
+		s = out
+	}
+	return s, nil
+}
+
+// Require lets signed-in requests through to next. A signed-out browser is
+// sent to the sign-in page and back to where it was; an htmx request gets
+// 200 with HX-Redirect instead of a redirect htmx would swap into the page.
+func (a *Auth) Require(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Add("Vary", "HX-Request")
+		if a.Session(w, r) == nil {
+			a.requireSignIn(w, r)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// requireSignIn sends a signed-out visitor to the sign-in page.
+func (a *Auth) requireSignIn(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Cache-Control", "no-store")
+	back := r.URL.RequestURI()
+	if wantsHTMX(r) {
+		back = "/"
+		if cur := r.Header.Get("HX-Current-URL"); cur != "" {
+			if u, err := url.Parse(cur); err == nil && u.Host == a.originURL(r).Host {
+				back = u.RequestURI()
+			}
+		}
+		w.Header().Set("HX-Redirect", a.SignInURL(back))
+		w.WriteHeader(http.StatusOK)
+		return
+	}
+	http.Redirect(w, r, a.SignInURL(back), http.StatusFound)
+}
+
+// handleSession serves GET /api/auth/session: the session as JSON, or
+// null, never cached.
+func (a *Auth) handleSession(w http.ResponseWriter, r *http.Request) {
+	s := a.Session(w, r)
+	if s == nil {
+		writeJSON(w, http.StatusOK, nil)
+		return
+	}
+	writeJSON(w, http.StatusOK, s)
+}

@@ -1,0 +1,51 @@
+package auth
+
+import (
+	"crypto/subtle"
+	"net/http"
+	"strings"
+)
+
+// handlePostLogout serves the post-logout page (the post_logout_redirect_uri).
+// With the state the sign-out sealed into a cookie it clears every Signet
+// cookie that is left and shows "Signing out…", which goes home. A missing
+// or wrong state while a live session exists is refused (a forged logout
+// link must not sign anyone out); with no live session it only tidies up,
+// since some IdPs (Auth0's /v2/logout, Cognito) do not return state.
+func (a *Auth) handlePostLogout(w http.ResponseWriter, r *http.Request) {
+	jar := a.jar(r)
+	home := "/"
+	valid, idpLogout := false, false
+	if v, err := a.readFlow(r, jar.names.logoutState, sealLogoutState, ""); err == nil {
+		parts := strings.SplitN(v, " ", 3)
+		got := r.URL.Query().Get("state")
+		if len(parts) == 3 && got != "" && subtle.ConstantTimeCompare([]byte(got), []byte(parts[0])) == 1 {
+			valid, idpLogout = true, parts[1] == "1"
+			if target := parts[2]; target != "" {
+				home = target
+			}
+		}
+	}
+	if !valid {
+		if _, _, err := a.sessions.load(r, jar); err == nil {
+			a.log.WarnContext(r.Context(), "post-logout page without matching state while signed in")
+			a.renderError(w, r, ErrVerification)
+			return
+		}
+	}
+	for _, n := range jar.names.all() {
+		if n == jar.names.session {
+			a.sessions.clear(w, r, jar, "")
+			continue
+		}
+		if _, err := r.Cookie(n); err == nil {
+			jar.clear(w, n)
+		}
+	}
+	pageFn := a.cfg.Pages.SigningOut
+	if pageFn == nil {
+		pageFn = defaultSigningOutPage
+	}
+	w.Header().Set("Clear-Site-Data", `"cache"`)
+	a.render(w, r, http.StatusOK, pageFn(SigningOutPage{HomeURL: home, IdPLogout: idpLogout}))
+}

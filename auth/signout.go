@@ -1,0 +1,89 @@
+package auth
+
+import (
+	"context"
+	"net/http"
+)
+
+// handleSignOutPage serves the confirmation page: a POST form with the CSRF
+// token, like Auth.js's GET /signout.
+func (a *Auth) handleSignOutPage(w http.ResponseWriter, r *http.Request) {
+	data := SignOutPage{
+		Action:      a.basePath + "/signout",
+		CSRFToken:   a.CSRFToken(w, r),
+		CallbackURL: relativeTo(a.redirectTarget(r.Context(), r, r.URL.Query().Get("callbackUrl")), a.origin(r)),
+	}
+	pageFn := a.cfg.Pages.SignOut
+	if pageFn == nil {
+		pageFn = defaultSignOutPage
+	}
+	a.render(w, r, http.StatusOK, pageFn(data))
+}
+
+// handleSignOut signs out: it checks the CSRF token, clears the local
+// session first, then sends the browser to the IdP's logout endpoint
+// (RP-Initiated Logout: id_token_hint, client_id, post_logout_redirect_uri
+// and state) or, when the IdP has none, straight to the post-logout page.
+// The state travels in a sealed cookie, never a token in the app's URLs.
+func (a *Auth) handleSignOut(w http.ResponseWriter, r *http.Request) {
+	if err := a.checkCSRF(r); err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	ctx := r.Context()
+	jar := a.jar(r)
+	rec, id, err := a.sessions.load(r, jar)
+	if err != nil {
+		rec = nil
+	}
+	a.sessions.clear(w, r, jar, id)
+
+	target := relativeTo(a.redirectTarget(ctx, r, r.PostFormValue("callbackUrl")), a.origin(r))
+	state := randomString(32)
+	postLogout := a.origin(r) + a.cfg.SignOutPath
+	dest := postLogout + "?state=" + state
+	idpLogout := false
+	if rec != nil {
+		if p, ok := a.providers[rec.Provider]; ok {
+			if u := a.idpLogoutURL(ctx, p, rec, postLogout, state); u != "" {
+				dest, idpLogout = u, true
+			}
+		}
+		a.log.InfoContext(ctx, "signed out", "provider", rec.Provider, "sub", rec.Subject, "idp_logout", idpLogout)
+		if a.cfg.Events.SignOut != nil {
+			a.cfg.Events.SignOut(ctx, SignOutEvent{Provider: rec.Provider, Subject: rec.Subject, IdPLogout: idpLogout})
+		}
+	}
+	flag := "0"
+	if idpLogout {
+		flag = "1"
+	}
+	if err := a.setFlow(w, jar, jar.names.logoutState, sealLogoutState, "", state+" "+flag+" "+target); err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	redirect(w, r, dest)
+}
+
+// idpLogoutURL builds the provider's logout URL, or "" for a local-only
+// sign-out (no endpoint, or the IdP cannot be reached: the local session is
+// gone either way).
+func (a *Auth) idpLogoutURL(ctx context.Context, p *Provider, rec *Record, postLogout, state string) string {
+	req := LogoutRequest{
+		IDTokenHint:           rec.IDToken.Reveal(),
+		ClientID:              p.ClientID,
+		PostLogoutRedirectURI: postLogout,
+		State:                 state,
+		Issuer:                p.Issuer,
+	}
+	m, err := a.metadataFor(ctx, p)
+	if err != nil {
+		a.log.WarnContext(ctx, "sign-out is local only: identity provider unavailable", "provider", p.ID, "err", err)
+		if p.LogoutURL == nil {
+			return ""
+		}
+	} else {
+		req.EndSessionEndpoint = m.EndSessionEndpoint
+	}
+	return p.logoutURL(req)
+}
