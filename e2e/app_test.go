@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
@@ -18,9 +19,13 @@ var (
 )
 
 // buildApp builds ./cmd/signet once per test binary, into the binary's temp
-// directory, and returns the path of the executable.
+// directory, and returns the path of the executable. SIGNET_E2E_BINARY names
+// a binary built already, and skips the build.
 func buildApp(t testing.TB) string {
 	t.Helper()
+	if bin := os.Getenv("SIGNET_E2E_BINARY"); bin != "" {
+		return bin
+	}
 	appBuildOnce.Do(func() {
 		goTool := filepath.Join(runtime.GOROOT(), "bin", "go")
 		if p, err := exec.LookPath("go"); err == nil {

@@ -459,5 +459,3 @@ func stringList(v any) []string {
 	}
 	return out
 }
-
-
