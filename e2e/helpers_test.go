@@ -1,0 +1,62 @@
+package e2e
+
+import "testing"
+
+// The pure helpers of the harness, which the journeys rely on to fail when
+// they should.
+
+func TestTokenInURL(t *testing.T) {
+	for _, tc := range []struct {
+		url  string
+		want bool
+	}{
+		{"http://127.0.0.1:1/", false},
+		{"http://127.0.0.1:1/api/auth/callback/oidc?code=abc&state=def&iss=http%3A%2F%2F127.0.0.1%3A2", false},
+		{"http://127.0.0.1:1/auth/sign-out?state=abc", false},
+		{"http://127.0.0.1:1/?id_token=abc", true},
+		{"http://127.0.0.1:1/#access_token=abc&token_type=bearer", true},
+		{"http://127.0.0.1:1/x?refresh_token=abc", true},
+		{"http://127.0.0.1:1/x?next=eyJhbGciOiJSUzI1NiJ9.e30.sig", true},
+		{"http://127.0.0.1:1/x?t=s3cr3t-value", true}, // a known token value
+	} {
+		if got := tokenInURL(tc.url, "s3cr3t-value") != ""; got != tc.want {
+			t.Errorf("tokenInURL(%q) found a token: %v, want %v", tc.url, got, tc.want)
+		}
+	}
+}
+
+func TestIsAppCookie(t *testing.T) {
+	for name, want := range map[string]bool{
+		"signet.session-token":           true,
+		"signet.session-token.1":         true,
+		"__Secure-signet.session-token":  true,
+		"__Host-signet.csrf-token":       true,
+		"signet.pkce.code_verifier":      true,
+		"signet.dev-idp.session":         false, // the embedded IdP's, not the app's
+		"op_session":                     false,
+		"authjs.session-token":           false,
+		"signet_session":                 false,
+		"__Secure-signet.devidp-session": false,
+	} {
+		if got := isAppCookie(name); got != want {
+			t.Errorf("isAppCookie(%q) = %v, want %v", name, got, want)
+		}
+	}
+}
+
+func TestSameOrigin(t *testing.T) {
+	base := "http://127.0.0.1:8000"
+	for u, want := range map[string]bool{
+		"http://127.0.0.1:8000/":      true,
+		"http://127.0.0.1:8000/a?b=c": true,
+		"http://127.0.0.1:80000/":     false,
+		"http://127.0.0.1:800/":       false,
+		"https://127.0.0.1:8000/":     false,
+		"http://localhost:8000/":      false,
+		"http://127.0.0.1:8001/x?y=z": false,
+	} {
+		if got := sameOrigin(u, base); got != want {
+			t.Errorf("sameOrigin(%q, %q) = %v, want %v", u, base, got, want)
+		}
+	}
+}
