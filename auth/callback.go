@@ -24,8 +24,10 @@ func (a *Auth) handleCallback(w http.ResponseWriter, r *http.Request) {
 		a.fail(w, r, errorf(ErrOAuthCallback, "parse callback: %w", err))
 		return
 	}
-	// The flow cookies are one-time: they go whatever happens next.
-	defer clearFlow(w, jar)
+	// The flow cookies are one-time: they go whatever happens next. They
+	// are cleared now, while the headers can still change: a deferred
+	// clear would run after the redirect has written them.
+	clearFlow(w, jar)
 
 	if e := r.Form.Get("error"); e != "" {
 		code := ErrOAuthCallback
