@@ -53,8 +53,12 @@ type Provider struct {
 type LogoutRequest struct {
 	// EndSessionEndpoint is discovery's end_session_endpoint, or "".
 	EndSessionEndpoint string
-	IDTokenHint        string
-	ClientID           string
+	// AuthorizationEndpoint is discovery's authorization_endpoint, or ""
+	// when discovery failed: IdPs such as Cognito serve their logout page
+	// on the authorization endpoint's host, not the issuer's.
+	AuthorizationEndpoint string
+	IDTokenHint           string
+	ClientID              string
 	// PostLogoutRedirectURI is the app's post-logout page.
 	PostLogoutRedirectURI string
 	State                 string

@@ -84,6 +84,7 @@ func (a *Auth) idpLogoutURL(ctx context.Context, p *Provider, rec *Record, postL
 		}
 	} else {
 		req.EndSessionEndpoint = m.EndSessionEndpoint
+		req.AuthorizationEndpoint = m.AuthorizationEndpoint
 	}
 	return p.logoutURL(req)
 }
