@@ -73,6 +73,10 @@ type journeyEnv struct {
 	// sharedLog is true when the IdP logs into the app's log (the embedded
 	// IdP), so the app's log may quote the IdP's requests.
 	sharedLog bool
+	// logoutConfirmSel, when set, is the button of the IdP's sign-out
+	// confirmation, which the journey clicks if the IdP shows one ("" when the
+	// IdP goes on by itself, as server.mjs does by default).
+	logoutConfirmSel string
 }
 
 // endSession returns the IdP's end_session_endpoint from its discovery
@@ -106,6 +110,8 @@ func embeddedEnv(t *testing.T) *journeyEnv {
 		skipPaths:   []string{devIdPPath},
 		wantEmail:   defaultWantedEmail,
 		sharedLog:   true,
+		// The embedded IdP may ask "Sign out of the development IdP?".
+		logoutConfirmSel: `button[type="submit"]`,
 	}
 }
 
@@ -316,7 +322,7 @@ func (e *journeyEnv) signOut(t *testing.T, ctx context.Context) signOutTrip {
 	t.Helper()
 	visitsBefore, pagesBefore := len(visitedURLs(ctx)), len(pagesSeen(ctx))
 	click(t, ctx, selSignOut)
-	waitAt(t, ctx, e.app.URL+"/", selSignIn)
+	e.followSignOut(t, ctx)
 
 	var trip signOutTrip
 	endSession := ""
@@ -356,6 +362,46 @@ func (e *journeyEnv) signOut(t *testing.T, ctx context.Context) signOutTrip {
 		t.Errorf("the %s page did not show %s", signOutPagePath, selSigningOut)
 	}
 	return trip
+}
+
+// followSignOut waits for the home page, signed out, after a click on Sign
+// out. On the way, a sign-out confirmation of the IdP (a page of the IdP with
+// logoutConfirmSel and no password field) is screenshotted and confirmed.
+func (e *journeyEnv) followSignOut(t *testing.T, ctx context.Context) {
+	t.Helper()
+	home, _ := json.Marshal(e.app.URL + "/")
+	signIn, _ := json.Marshal(selSignIn)
+	idp, _ := json.Marshal(e.idpPrefix)
+	confirm, _ := json.Marshal(e.logoutConfirmSel)
+	expr := `(() => {
+  const visible = (s) => { const el = s && document.querySelector(s); return !!el && el.getClientRects().length > 0; };
+  if (document.readyState === 'loading') return '';
+  if (location.origin + location.pathname === ` + string(home) + ` && visible(` + string(signIn) + `)) return 'home';
+  if (location.href.startsWith(` + string(idp) + `) && visible(` + string(confirm) + `) && !document.querySelector('input[type=password]')) return 'confirm';
+  return '';
+})()`
+	deadline := time.Now().Add(2 * stepTimeout)
+	confirmed := 0
+	for time.Now().Before(deadline) {
+		var state string
+		err := withTimeout(ctx, 2*time.Second, func(ctx context.Context) error {
+			var err error
+			state, err = chromedp.Run(ctx, chromedp.Evaluate[string](expr))
+			return err
+		})
+		switch {
+		case err != nil:
+		case state == "home":
+			return
+		case state == "confirm" && confirmed < 2:
+			confirmed++
+			screenshot(t, ctx, "05a-idp-sign-out-confirmation")
+			click(t, ctx, e.logoutConfirmSel)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	loc, _ := location(ctx)
+	t.Fatalf("after Sign out the browser did not reach the home page, signed out, within %v (at %s)", 2*stepTimeout, loc)
 }
 
 // checkRPInitiatedLogout checks that the sign-out went through the IdP's
@@ -492,7 +538,7 @@ func TestSignInSignOut(t *testing.T) {
 			if got := evalJS[string](t, ctx, `fetch('/api/auth/session').then((r) => r.text())`); strings.TrimSpace(got) != "null" {
 				t.Errorf("/api/auth/session after sign-out = %s, want null", got)
 			}
-			e.screenshotSigningOut(t, ctx, "05-signing-out")
+			e.screenshotSigningOut(t, ctx, "05b-signing-out")
 
 			// Sign in again: the IdP's session ended, so it asks for credentials.
 			navigate(t, ctx, e.app.URL+"/")
