@@ -33,6 +33,10 @@ type metadata struct {
 	FrontchannelLogout       bool     `json:"frontchannel_logout_supported"`
 	IntrospectionAuthMethods []string `json:"introspection_endpoint_auth_methods_supported"`
 
+	// issuerTemplate is set when the provider skips the issuer check:
+	// Issuer is then a template the ID token's iss must match.
+	issuerTemplate bool
+
 	oidc     *oidc.Provider
 	verifier *oidc.IDTokenVerifier
 	oauth2   oauth2.Config
@@ -85,6 +89,7 @@ func (a *Auth) discover(ctx context.Context, p *Provider) (*metadata, error) {
 	if len(algs) == 0 {
 		algs = []string{oidc.RS256}
 	}
+	m.issuerTemplate = p.SkipIssuerCheck
 	// The go-oidc provider keeps this context for its JWKS fetches, so it
 	// must outlive the request: it carries only the HTTP client.
 	keyCtx := oidc.ClientContext(context.Background(), a.client)

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 
 	"github.com/coreos/go-oidc/v3/oidc"
 )
@@ -32,6 +33,11 @@ func verifyIDToken(ctx context.Context, m *metadata, clientID, raw, nonce, acces
 	}
 	if err := checkIDTokenClaims(claims, tok, clientID); err != nil {
 		return nil, err
+	}
+	if m.issuerTemplate {
+		if err := checkIssuerTemplate(m.Issuer, tok.Issuer, claims); err != nil {
+			return nil, err
+		}
 	}
 	if nonce != "" || tok.Nonce != "" {
 		if subtle.ConstantTimeCompare([]byte(tok.Nonce), []byte(nonce)) != 1 {
@@ -65,6 +71,25 @@ func checkIDTokenClaims(claims Profile, tok *oidc.IDToken, clientID string) erro
 	}
 	if !slices.Contains(tok.Audience, clientID) {
 		return errors.New("id token audience does not contain the client id")
+	}
+	return nil
+}
+
+// checkIssuerTemplate checks iss when go-oidc's issuer check is skipped
+// (Provider.SkipIssuerCheck): iss must equal the discovery document's
+// issuer, in which "{tenantid}" stands for the token's tid claim, as in
+// Microsoft Entra ID's multi-tenant "https://login.microsoftonline.com/{tenantid}/v2.0".
+func checkIssuerTemplate(template, iss string, claims Profile) error {
+	want := template
+	if strings.Contains(template, "{tenantid}") {
+		tid := claims.String("tid")
+		if tid == "" || strings.ContainsAny(tid, "/?#{}") {
+			return fmt.Errorf("id token tid %q cannot fill the issuer template %q", tid, template)
+		}
+		want = strings.ReplaceAll(template, "{tenantid}", tid)
+	}
+	if iss != want {
+		return fmt.Errorf("id token issuer %q does not match %q", iss, want)
 	}
 	return nil
 }
