@@ -113,6 +113,12 @@ func (a *Auth) discover(ctx context.Context, p *Provider) (*metadata, error) {
 		slices.Contains(m.TokenAuthMethods, "client_secret_post") {
 		style = oauth2.AuthStyleInParams
 	}
+	if p.ClientSecret == "" {
+		// A public client (token_endpoint_auth_method "none") sends only
+		// client_id in the body; Basic auth with an empty password is
+		// refused by several IdPs.
+		style = oauth2.AuthStyleInParams
+	}
 	m.oauth2 = oauth2.Config{
 		ClientID:     p.ClientID,
 		ClientSecret: p.ClientSecret,
