@@ -14,7 +14,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -156,6 +155,7 @@ func startProcess(t testing.TB, name string, cmd *exec.Cmd) *process {
 	p := &process{name: name, cmd: cmd, log: newLogBuffer(), done: make(chan struct{})}
 	cmd.Stdout = p.log
 	cmd.Stderr = p.log
+	dieWithTest(cmd)
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("start %s: %v", name, err)
 	}
@@ -244,17 +244,6 @@ func lines(s string) []string {
 		out = append(out, sc.Text())
 	}
 	return out
-}
-
-// portOf returns the port of a URL like http://127.0.0.1:1234.
-func portOf(t testing.TB, rawURL string) int {
-	t.Helper()
-	i := strings.LastIndex(rawURL, ":")
-	port, err := strconv.Atoi(strings.TrimRight(rawURL[i+1:], "/"))
-	if err != nil {
-		t.Fatalf("port of %q: %v", rawURL, err)
-	}
-	return port
 }
 
 // withTimeout runs f with a context that ends after d.
