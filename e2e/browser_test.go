@@ -56,11 +56,14 @@ func phoneSize() BrowserOption {
 // none, the test is skipped, or fails under CI.
 func chromiumPath(t testing.TB) string {
 	t.Helper()
-	candidates := []string{os.Getenv("CHROMIUM"), "/usr/bin/chromium", "chromium", "chromium-browser"}
-	for _, c := range candidates {
-		if c == "" {
-			continue
+	if c := os.Getenv("CHROMIUM"); c != "" {
+		p, err := exec.LookPath(c)
+		if err != nil {
+			skipOrFail(t, fmt.Sprintf("CHROMIUM=%s: %v", c, err))
 		}
+		return p
+	}
+	for _, c := range []string{"/usr/bin/chromium", "chromium", "chromium-browser"} {
 		if p, err := exec.LookPath(c); err == nil {
 			return p
 		}

@@ -97,6 +97,7 @@ func (e *journeyEnv) endSession(t *testing.T) string {
 // embedded development IdP under /dev-idp/.
 func embeddedEnv(t *testing.T) *journeyEnv {
 	t.Helper()
+	chromiumPath(t) // skip (or fail under CI) before anything starts
 	app := startApp(t, nil)
 	return &journeyEnv{
 		app:         app,
@@ -121,6 +122,7 @@ func embeddedEnv(t *testing.T) *journeyEnv {
 // settings first.
 func opEnv(t *testing.T, providerID string, configure func(*OPConfig)) *journeyEnv {
 	t.Helper()
+	chromiumPath(t)
 	port, appURL := reserveApp(t)
 	client := appClient(appURL, providerID)
 	cfg := OPConfig{Clients: []OPClient{client}}
