@@ -125,8 +125,9 @@ func (t Token) LogValue() slog.Value {
 }
 
 // Secret is a credential (ID token, access token, refresh token, code) that
-// must never be logged. Its String and LogValue are redacted; use Reveal for
-// the value.
+// must never be logged. Its String, LogValue and JSON form are redacted (so
+// an Account or Record logged by slog's JSON handler shows no token); use
+// Reveal for the value.
 type Secret string
 
 // Reveal returns the secret's value.
@@ -142,6 +143,10 @@ func (s Secret) String() string {
 
 // LogValue redacts the value.
 func (s Secret) LogValue() slog.Value { return slog.StringValue(s.String()) }
+
+// MarshalJSON redacts the value: encoding/json, which slog's JSON handler
+// uses for structs, ignores String and LogValue.
+func (s Secret) MarshalJSON() ([]byte, error) { return json.Marshal(s.String()) }
 
 // Profile is the user's claims from the identity provider: the ID token's
 // claims merged with userinfo's when it is fetched.
