@@ -79,7 +79,7 @@ func TestCodeFlow(t *testing.T) {
 
 			// The form, a wrong password, then the right one.
 			form := loginForm(t, get(t, b, a.url))
-			wrong := e.submitLogin(b, form, "ada", "babbage")
+			wrong := e.submitLogin(t, b, form, "ada", "babbage")
 			if got, want := wrong.status, http.StatusUnauthorized; got != want {
 				t.Fatalf("wrong password: status = %d, want %d", got, want)
 			}
@@ -89,7 +89,7 @@ func TestCodeFlow(t *testing.T) {
 				}
 			}
 			form = loginForm(t, wrong)
-			code := e.codeFrom(e.submitLogin(b, form, "ada", "lovelace"), a.state)
+			code := e.codeFrom(t, e.submitLogin(t, b, form, "ada", "lovelace"), a.state)
 
 			tok, idt, claims := r.exchange(t, ctx, a, code)
 			if tok.RefreshToken == "" {

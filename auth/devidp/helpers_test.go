@@ -2,9 +2,9 @@ package devidp
 
 import (
 	"context"
-	"errors"
 	"crypto/rand"
 	"crypto/rsa"
+	"errors"
 	"io"
 	"log/slog"
 	"net/http"
@@ -270,46 +270,46 @@ func loginForm(t *testing.T, p page) url.Values {
 }
 
 // submitLogin posts the sign-in form with username and password.
-func (e *env) submitLogin(c *http.Client, form url.Values, username, password string) page {
-	e.t.Helper()
+func (e *env) submitLogin(t *testing.T, c *http.Client, form url.Values, username, password string) page {
+	t.Helper()
 	f := url.Values{}
 	for k, v := range form {
 		f[k] = v
 	}
 	f.Set("username", username)
 	f.Set("password", password)
-	return postForm(e.t, c, e.issuer+"/login", f)
+	return postForm(t, c, e.issuer+"/login", f)
 }
 
 // codeFrom checks that p redirects to the client's callback with state
 // and returns the code.
-func (e *env) codeFrom(p page, state string) string {
-	e.t.Helper()
+func (e *env) codeFrom(t *testing.T, p page, state string) string {
+	t.Helper()
 	if p.location == nil || p.location.String() == "" {
-		e.t.Fatalf("no redirect to the client: status %d, body:\n%s", p.status, p.body)
+		t.Fatalf("no redirect to the client: status %d, body:\n%s", p.status, p.body)
 	}
 	q := p.location.Query()
 	if got, want := p.location.Scheme+"://"+p.location.Host+p.location.Path, e.callbackURL(); got != want {
-		e.t.Fatalf("redirected to %s, want %s", p.location, want)
+		t.Fatalf("redirected to %s, want %s", p.location, want)
 	}
 	if errCode := q.Get("error"); errCode != "" {
-		e.t.Fatalf("client got error %q: %s", errCode, q.Get("error_description"))
+		t.Fatalf("client got error %q: %s", errCode, q.Get("error_description"))
 	}
 	if got := q.Get("state"); got != state {
-		e.t.Fatalf("state = %q, want %q", got, state)
+		t.Fatalf("state = %q, want %q", got, state)
 	}
 	code := q.Get("code")
 	if code == "" {
-		e.t.Fatalf("no code in %s", p.location)
+		t.Fatalf("no code in %s", p.location)
 	}
 	return code
 }
 
 // signIn runs the browser part of a code flow with the form, as username.
-func (e *env) signIn(c *http.Client, a authReq, username, password string) string {
-	e.t.Helper()
-	form := loginForm(e.t, get(e.t, c, a.url))
-	return e.codeFrom(e.submitLogin(c, form, username, password), a.state)
+func (e *env) signIn(t *testing.T, c *http.Client, a authReq, username, password string) string {
+	t.Helper()
+	form := loginForm(t, get(t, c, a.url))
+	return e.codeFrom(t, e.submitLogin(t, c, form, username, password), a.state)
 }
 
 // exchange redeems code and verifies the ID token.
@@ -340,3 +340,15 @@ func (r *rp) exchange(t *testing.T, ctx context.Context, a authReq, code string)
 func asRetrieveError(err error, target **oauth2.RetrieveError) bool {
 	return errors.As(err, target)
 }
+
+func mustParse(t *testing.T, raw string) *url.URL {
+	t.Helper()
+	u, err := url.Parse(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u
+}
+
+// rand8 returns 8 random characters.
+func rand8() string { return rand.Text()[:8] }

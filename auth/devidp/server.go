@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -207,6 +208,12 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case pathEndSession:
 		s.handleEndSession(w, r)
 		return
+	case pathCallback:
+		// op would answer an unknown id with a bare protocol error.
+		if _, ok := s.store.authRequest(r.URL.Query().Get("id")); !ok {
+			s.renderProblem(w, r, problemUnknownRequest)
+			return
+		}
 	}
 	r2 := new(http.Request)
 	*r2 = *r
@@ -223,7 +230,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		c := &errorCatcher{ResponseWriter: w}
 		s.provider.ServeHTTP(c, r2)
 		if c.caught {
-			s.renderCaught(w, r, c.status, c.body.String())
+			s.renderCaught(w, r2, c.status, c.body.String())
 		}
 	}
 }
@@ -290,12 +297,17 @@ func (s *Server) renderCaught(w http.ResponseWriter, r *http.Request, status int
 	case http.StatusMethodNotAllowed:
 		s.renderProblem(w, r, problemMethod)
 	default:
-		s.log.InfoContext(r.Context(), "sign-in request refused", "status", status, "reason", strings.TrimSpace(text))
+		q := r.URL.Query()
+		detail := strings.TrimSpace(text)
+		if r.URL.Path == pathAuthorize {
+			detail += " (client_id " + strconv.Quote(q.Get("client_id")) + ", redirect_uri " + strconv.Quote(q.Get("redirect_uri")) + ")"
+		}
+		s.log.InfoContext(r.Context(), "sign-in request refused", "status", status, "reason", detail)
 		s.renderProblem(w, r, problem{
 			status:  status,
 			heading: "The sign-in request is not valid",
 			message: "The application that sent you here made a request the development identity provider cannot accept. Fix the application's settings (its client_id and redirect URIs must match the registered client) and try again.",
-			detail:  strings.TrimSpace(text),
+			detail:  detail,
 		})
 	}
 }
