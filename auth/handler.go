@@ -105,8 +105,11 @@ func wantsHTMX(r *http.Request) bool {
 }
 
 // relativeTo returns u's path and query when u is on origin, else "/".
+// A path that starts with "//" or "/\" is "/" too: on its own it would be
+// read as a protocol-relative URL to another host.
 func relativeTo(u, origin string) string {
-	if rest, ok := strings.CutPrefix(u, origin); ok && strings.HasPrefix(rest, "/") {
+	if rest, ok := strings.CutPrefix(u, origin); ok && strings.HasPrefix(rest, "/") &&
+		!strings.HasPrefix(rest, "//") && !strings.HasPrefix(rest, `/\`) {
 		return rest
 	}
 	return "/"
