@@ -91,6 +91,8 @@ const (
 	// HS256ClientSecret is HMAC-SHA256 keyed with the client secret: the
 	// algorithm-confusion attack on relying parties that accept any alg.
 	HS256ClientSecret
+	// ForeignKey is RS256 with a key (and kid) the JWKS never publishes.
+	ForeignKey
 )
 
 // Options configure an IdP. Every field is optional.
@@ -116,6 +118,15 @@ type Options struct {
 	// Listener serves the IdP instead of a fresh one on 127.0.0.1:0, e.g. to
 	// bring an IdP up at an address a relying party already knows.
 	Listener net.Listener
+	// AccessTokenTTL is the access tokens' lifetime (expires_in). Default
+	// one hour; negative leaves expires_in out, so the token never looks
+	// due for a refresh.
+	AccessTokenTTL time.Duration
+	// NoRefreshToken leaves refresh_token out of token responses.
+	NoRefreshToken bool
+	// RotateRefreshTokens issues a new refresh token on every refresh and
+	// retires the old one.
+	RotateRefreshTokens bool
 }
 
 // Default client and user.
@@ -175,6 +186,10 @@ type IdP struct {
 	noEndSession bool
 	authMethods  []string
 	extraAlgs    []string
+	ttl          time.Duration
+	noRefresh    bool
+	rotateRT     bool
+	refreshes    map[string]map[string]any // live refresh token → user claims
 	failures     map[Endpoint]Failure
 	hits         map[Endpoint]int
 	codes        map[string]*pending
@@ -182,6 +197,7 @@ type IdP struct {
 	logins       []Login
 	logouts      []LogoutCall
 	seq          int
+	refreshCount int
 }
 
 type pending struct {
@@ -209,6 +225,10 @@ func Start(opts Options) *IdP {
 		user:         opts.User,
 		noEndSession: opts.NoEndSession,
 		authMethods:  opts.TokenAuthMethods,
+		ttl:          opts.AccessTokenTTL,
+		noRefresh:    opts.NoRefreshToken,
+		rotateRT:     opts.RotateRefreshTokens,
+		refreshes:    map[string]map[string]any{},
 		failures:     map[Endpoint]Failure{},
 		hits:         map[Endpoint]int{},
 		codes:        map[string]*pending{},
@@ -225,6 +245,9 @@ func Start(opts Options) *IdP {
 	}
 	if idp.user == nil {
 		idp.user = DefaultUser()
+	}
+	if idp.ttl == 0 {
+		idp.ttl = time.Hour
 	}
 	if len(idp.authMethods) == 0 {
 		idp.authMethods = []string{"client_secret_basic", "client_secret_post"}
@@ -545,7 +568,12 @@ func (idp *IdP) handleToken(w http.ResponseWriter, r *http.Request) {
 		tokenError(w, http.StatusUnauthorized, "invalid_client", "client authentication failed")
 		return
 	}
-	if r.PostForm.Get("grant_type") != "authorization_code" {
+	switch r.PostForm.Get("grant_type") {
+	case "authorization_code":
+	case "refresh_token":
+		idp.handleRefresh(w, r)
+		return
+	default:
 		tokenError(w, http.StatusBadRequest, "unsupported_grant_type", "")
 		return
 	}
@@ -600,20 +628,84 @@ func (idp *IdP) handleToken(w http.ResponseWriter, r *http.Request) {
 
 	idp.mu.Lock()
 	idp.access[access] = copyMap(p.user)
+	if idp.noRefresh {
+		refresh = ""
+	} else {
+		user := copyMap(p.user)
+		user["sid"] = sid
+		idp.refreshes[refresh] = user
+	}
 	idp.logins = append(idp.logins, Login{
 		Code: code, Nonce: p.nonce, State: p.state, SID: sid, Subject: fmt.Sprint(p.user["sub"]),
 		RedirectURI: p.redirectURI, Scope: p.scope,
 		IDToken: idToken, AccessToken: access, RefreshToken: refresh,
 	})
+	out := idp.tokenResponse(access, refresh, idToken, p.scope)
 	idp.mu.Unlock()
-	writeJSON(w, http.StatusOK, map[string]any{
-		"access_token":  access,
-		"token_type":    "Bearer",
-		"expires_in":    3600,
-		"refresh_token": refresh,
-		"id_token":      idToken,
-		"scope":         p.scope,
-	})
+	writeJSON(w, http.StatusOK, out)
+}
+
+// tokenResponse is a token endpoint answer; idp.mu is held.
+func (idp *IdP) tokenResponse(access, refresh, idToken, scope string) map[string]any {
+	out := map[string]any{"access_token": access, "token_type": "Bearer", "scope": scope}
+	if idp.ttl > 0 {
+		out["expires_in"] = int(idp.ttl / time.Second)
+	}
+	if refresh != "" {
+		out["refresh_token"] = refresh
+	}
+	if idToken != "" {
+		out["id_token"] = idToken
+	}
+	return out
+}
+
+// handleRefresh serves the refresh_token grant: a new access token and ID
+// token (same sub and sid, no nonce), and with RotateRefreshTokens a new
+// refresh token that retires the old one.
+func (idp *IdP) handleRefresh(w http.ResponseWriter, r *http.Request) {
+	old := r.PostForm.Get("refresh_token")
+	idp.mu.Lock()
+	user, ok := idp.refreshes[old]
+	edit, mode := idp.claims, idp.sign
+	idp.mu.Unlock()
+	if !ok {
+		tokenError(w, http.StatusBadRequest, "invalid_grant", "unknown refresh token")
+		return
+	}
+	now := idp.now()
+	access := "at-" + randomHex(24)
+	claims := copyMap(user)
+	claims["iss"] = idp.Issuer
+	claims["aud"] = idp.ClientID
+	claims["iat"] = now.Unix()
+	claims["exp"] = now.Add(time.Hour).Unix()
+	claims["at_hash"] = atHash(access)
+	if edit != nil {
+		edit(claims)
+	}
+	idToken := idp.SignJWT(claims, mode, "JWT")
+	idp.mu.Lock()
+	refresh := old
+	if idp.rotateRT {
+		delete(idp.refreshes, old)
+		refresh = "rt-" + randomHex(24)
+		idp.refreshes[refresh] = user
+	}
+	userClaims := copyMap(user)
+	delete(userClaims, "sid")
+	idp.access[access] = userClaims
+	idp.refreshCount++
+	out := idp.tokenResponse(access, refresh, idToken, "openid profile email")
+	idp.mu.Unlock()
+	writeJSON(w, http.StatusOK, out)
+}
+
+// Refreshes reports how many refresh_token grants the IdP has answered.
+func (idp *IdP) Refreshes() int {
+	idp.mu.Lock()
+	defer idp.mu.Unlock()
+	return idp.refreshCount
 }
 
 func (idp *IdP) handleUserinfo(w http.ResponseWriter, r *http.Request) {

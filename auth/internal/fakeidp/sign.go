@@ -51,6 +51,9 @@ func (idp *IdP) SignJWT(claims map[string]any, mode SignMode, typ string) string
 		return input + "." + base64.RawURLEncoding.EncodeToString(mac.Sum(nil))
 	}
 
+	if mode == ForeignKey {
+		key = foreignKey()
+	}
 	jwk := jose.JSONWebKey{Key: key.key, Algorithm: string(jose.RS256)}
 	if !omitKID {
 		jwk.KeyID = key.kid
@@ -89,4 +92,12 @@ func corruptSignature(compact string) string {
 	}
 	sig[len(sig)/2] ^= 0x5a
 	return compact[:i+1] + base64.RawURLEncoding.EncodeToString(sig)
+}
+
+// foreignKey is a key no IdP ever publishes: the pool's last key, which
+// rotations reach only after poolSize-1 of them, with a kid of its own.
+func foreignKey() signingKey {
+	k := newSigningKey(poolSize - 1)
+	k.kid = "foreign-" + k.kid
+	return k
 }
