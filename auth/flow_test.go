@@ -263,9 +263,9 @@ func TestCallbackHostileBrowser(t *testing.T) {
 	tests := []struct {
 		name string
 		// run returns the callback response to check.
-		run     func(t *testing.T, e *env, b *browser) response
-		code    ErrorCode
-		logWhy  string
+		run    func(t *testing.T, e *env, b *browser) response
+		code   ErrorCode
+		logWhy string
 	}{
 		{
 			name: "state altered",
@@ -491,7 +491,9 @@ func TestSlidingExpiry(t *testing.T) {
 	for _, strategy := range []string{"cookie", "server"} {
 		t.Run(strategy, func(t *testing.T) {
 			const maxAge, updateAge = 30 * 24 * time.Hour, 24 * time.Hour
-			e := newEnv(t, withConfig(func(c *Config) {
+			// Access tokens without expiry: no refresh re-issues the
+			// session, so only sliding expiry does.
+			e := newEnv(t, withIdP(fakeidp.Options{AccessTokenTTL: -1}), withConfig(func(c *Config) {
 				if strategy == "server" {
 					c.Session.Store = NewMemoryStore(c.Now)
 				}

@@ -14,6 +14,7 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -95,8 +96,9 @@ type env struct {
 	logs  *logBuffer
 	clock *testClock
 	// handler is the app's whole handler (Middleware around the mux), for
-	// tests that call it without the network.
+	// tests that call it without the network. It serves current.
 	handler http.Handler
+	current atomic.Pointer[http.Handler]
 	// jwtCalls and sessionCalls record the callbacks' inputs.
 	mu         sync.Mutex
 	jwtCalls   []JWTParams
@@ -109,6 +111,7 @@ type setup struct {
 	provider func(*Provider)
 	config   func(*Config)
 	noServer bool
+	tls      bool
 }
 
 type option func(*setup)
@@ -123,6 +126,10 @@ func withPreset(p func(issuer, clientID, clientSecret string) *Provider) option 
 
 // withProvider edits the provider before New.
 func withProvider(f func(*Provider)) option { return func(s *setup) { s.provider = f } }
+
+// withTLS serves the app over https (httptest's TLS server), so that
+// Signet picks Secure cookies with the __Secure-/__Host- prefixes.
+func withTLS() option { return func(s *setup) { s.tls = true } }
 
 // withConfig edits the Config before New.
 func withConfig(f func(*Config)) option { return func(s *setup) { s.config = f } }
@@ -170,12 +177,49 @@ func newEnv(t testing.TB, opts ...option) *env {
 			tr.CloseIdleConnections()
 		}
 	})
-	e.handler = appHandler(a)
-	if !s.noServer {
+	h := appHandler(a)
+	e.current.Store(&h)
+	e.handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		(*e.current.Load()).ServeHTTP(w, r)
+	})
+	switch {
+	case s.noServer:
+	case s.tls:
+		e.app = httptest.NewTLSServer(e.handler)
+		t.Cleanup(e.app.Close)
+	default:
 		e.app = httptest.NewServer(e.handler)
 		t.Cleanup(e.app.Close)
 	}
 	return e
+}
+
+// restart replaces the app's Auth with one built from the env's Config as
+// edit changes it, as a redeploy with new settings would; the IdP, clock,
+// log and browsers stay.
+func (e *env) restart(edit func(*Config)) *Auth {
+	e.t.Helper()
+	cfg := e.cfg
+	cfg.Providers = nil
+	for _, p := range e.cfg.Providers {
+		cfg.Providers = append(cfg.Providers, &Provider{
+			ID: p.ID, Name: p.Name, Issuer: p.Issuer, DiscoveryURL: p.DiscoveryURL,
+			ClientID: p.ClientID, ClientSecret: p.ClientSecret, Scopes: p.Scopes,
+			AuthParams: p.AuthParams, Profile: p.Profile, LogoutURL: p.LogoutURL,
+			Userinfo: p.Userinfo, SkipIssuerCheck: p.SkipIssuerCheck,
+		})
+	}
+	if edit != nil {
+		edit(&cfg)
+	}
+	a, err := New(cfg)
+	if err != nil {
+		e.t.Fatalf("New: %v", err)
+	}
+	e.auth = a
+	h := appHandler(a)
+	e.current.Store(&h)
+	return a
 }
 
 // appHandler mounts a the way doc.go's setup does, with a home page, a
@@ -304,6 +348,9 @@ func (e *env) browser() *browser {
 		e.t.Fatal(err)
 	}
 	tr := &http.Transport{}
+	if e.app != nil && e.app.TLS != nil {
+		tr = e.app.Client().Transport.(*http.Transport).Clone()
+	}
 	e.t.Cleanup(tr.CloseIdleConnections)
 	return &browser{t: e.t, e: e, jar: jar, c: &http.Client{
 		Jar:       jar,
@@ -498,12 +545,12 @@ func (e *env) serve(req *http.Request) *httptest.ResponseRecorder {
 	return w
 }
 
-// sessionCookieHeader returns the browser's session cookies as a Cookie
-// header value, in jar order.
+// sessionCookies returns the browser's session cookies (whole or chunks),
+// in jar order.
 func (b *browser) sessionCookies() []*http.Cookie {
 	var out []*http.Cookie
 	for _, c := range b.cookies() {
-		if strings.HasPrefix(c.Name, "signet.session-token") {
+		if strings.HasPrefix(strings.TrimPrefix(c.Name, "__Secure-"), "signet.session-token") {
 			out = append(out, c)
 		}
 	}
