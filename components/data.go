@@ -1,0 +1,192 @@
+// Package components holds the app's templ components: the layout, the
+// nav, the pages (home, profile, the sign-in, sign-out, signing-out, error
+// and not-found pages) and the HTMX fragments (nav state, home panel,
+// profile card).
+//
+// Components take plain values and do no I/O: handlers look up the session,
+// the CSRF token and the asset URLs and pass them in. Regenerate the Go code
+// with `go tool templ generate` and commit the *_templ.go files; golden tests
+// (`go test ./components -update` to rewrite) pin the HTML.
+package components
+
+import (
+	"strconv"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
+
+// Assets are the content-hashed URLs of the static files pages link to.
+type Assets struct {
+	CSS     string
+	Logo    string
+	Favicon string
+	// HTMX is "" when htmx was not vendored; pages then work without their
+	// HTMX updates.
+	HTMX string
+}
+
+// Shell is what every full page shares: its title, the asset URLs and the
+// nav.
+type Shell struct {
+	// Title is the page's title; " · Signet" is appended unless it is empty.
+	Title  string
+	Assets Assets
+	Nav    NavData
+	// RefreshURL, when set, sends the browser there after RefreshAfter
+	// seconds with a meta refresh (no script needed).
+	RefreshURL   string
+	RefreshAfter int
+}
+
+// NavData is the nav's state.
+type NavData struct {
+	SignedIn bool
+	// Name is the signed-in user's display name.
+	Name       string
+	ProfileURL string
+	SignIn     SignInAction
+	SignOut    SignOutAction
+	// HideActions hides the sign-in and sign-out controls, on pages that
+	// are themselves about signing in or out.
+	HideActions bool
+	// FragmentURL, when set, makes the nav refresh itself from there (an
+	// htmx GET) when the tab becomes visible again, so a sign-out in another
+	// tab shows.
+	FragmentURL string
+}
+
+// SignInAction is a Sign in control. With Action and CSRFToken set it is a
+// button that POSTs straight to the provider's sign-in URL; otherwise it
+// links to PageURL, the sign-in page that lists the providers.
+type SignInAction struct {
+	Action       string
+	CSRFToken    string
+	CallbackURL  string
+	PageURL      string
+	ProviderName string
+}
+
+// Direct reports whether the control posts straight to a provider.
+func (s SignInAction) Direct() bool { return s.Action != "" && s.CSRFToken != "" }
+
+// SignOutAction is a Sign out control: a button that POSTs to Action with
+// CSRFToken, or, without a token, a link to Action (GET), the sign-out
+// confirmation page.
+type SignOutAction struct {
+	Action      string
+	CSRFToken   string
+	CallbackURL string
+}
+
+// DevUser is a demo user of the embedded development identity provider.
+type DevUser struct {
+	Username, Password, Name string
+}
+
+// HomeData is the home page.
+type HomeData struct {
+	Shell Shell
+	Panel HomePanelData
+}
+
+// HomePanelData is the home page's panel, the part that swaps between
+// signed in and signed out.
+type HomePanelData struct {
+	SignedIn bool
+	// Name is the user's display name ("Given Family").
+	Name  string
+	Email string
+	// SessionJSON is the session, indented, exactly as GET
+	// /api/auth/session returns it.
+	SessionJSON string
+	ProfileURL  string
+	SignIn      SignInAction
+	SignOut     SignOutAction
+	// FragmentURL, when set, makes the panel refresh itself (htmx) when
+	// the tab becomes visible again.
+	FragmentURL string
+	// DevUsers, when any, adds the development identity provider banner
+	// with the demo users to the signed-out panel.
+	DevUsers []DevUser
+}
+
+// ProfileData is the profile page.
+type ProfileData struct {
+	Shell Shell
+	Card  ProfileCardData
+}
+
+// ProfileCardData is the profile card, also served alone as a fragment.
+type ProfileCardData struct {
+	Name string
+	// Email is shown when set; Username otherwise (Asgardeo sends only
+	// username).
+	Email      string
+	Username   string
+	GivenName  string
+	FamilyName string
+	HomeURL    string
+	SignOut    SignOutAction
+	// FragmentURL, when set, makes the card refresh itself (htmx) when the
+	// tab becomes visible again; without a session it gets HX-Redirect.
+	FragmentURL string
+}
+
+// htmxConfig configures htmx for a strict Content-Security-Policy: no
+// inline indicator styles, no eval, no script tags in swapped content, and
+// no history snapshots (pages carry session data).
+const htmxConfig = `{"includeIndicatorStyles":false,"allowEval":false,"allowScriptTags":false,"selfRequestsOnly":true,"historyCacheSize":0}`
+
+// visibleAgain is the hx-trigger that refreshes a fragment when the tab
+// becomes visible again.
+const visibleAgain = "visibilitychange from:document"
+
+func pageTitle(title string) string {
+	if title == "" || title == "Signet" {
+		return "Signet"
+	}
+	return title + " · Signet"
+}
+
+func refreshContent(s Shell) string {
+	return strconv.Itoa(max(s.RefreshAfter, 0)) + ";url=" + s.RefreshURL
+}
+
+// initials are up to two capital letters for an avatar: "Ada Lovelace" →
+// "AL", "ada@example.com" → "A".
+func initials(name string) string {
+	name, _, _ = strings.Cut(name, "@")
+	var out []rune
+	for _, word := range strings.FieldsFunc(name, func(r rune) bool {
+		return unicode.IsSpace(r) || r == '.' || r == '_' || r == '-'
+	}) {
+		r, _ := utf8.DecodeRuneInString(word)
+		if unicode.IsLetter(r) || unicode.IsDigit(r) {
+			out = append(out, unicode.ToUpper(r))
+		}
+	}
+	switch len(out) {
+	case 0:
+		return "?"
+	case 1:
+		return string(out)
+	default:
+		return string([]rune{out[0], out[len(out)-1]})
+	}
+}
+
+// emailOrUsername is what the profile shows as the email, and its label.
+func (c ProfileCardData) emailOrUsername() (label, value string) {
+	if c.Email != "" || c.Username == "" {
+		return "Email", c.Email
+	}
+	return "Username", c.Username
+}
+
+func orDefault(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
+}
