@@ -27,6 +27,7 @@ type Auth struct {
 	flowKeys    *keyring
 	sessions    sessionStorage
 	revoked     *revocations
+	tokens      *tokenState
 	crossOrigin *http.CrossOriginProtection
 	fixedOrigin *url.URL
 	basePath    string
@@ -115,6 +116,7 @@ func New(cfg Config) (*Auth, error) {
 	}
 	a.sessions = sessionStorage{keys: a.sessionKeys, store: cfg.Session.Store, now: a.now}
 	a.revoked = newRevocations(a.now, a.cfg.Session.MaxAge)
+	a.tokens = newTokenState(a.now)
 	a.crossOrigin = http.NewCrossOriginProtection()
 	return a, nil
 }

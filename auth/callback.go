@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 
 	"golang.org/x/oauth2"
 )
@@ -104,7 +105,12 @@ func (a *Auth) exchange(ctx context.Context, r *http.Request, p *Provider, m *me
 			return nil, nil, &Error{Code: ErrOAuthCallback, Err: err}
 		}
 	}
-	scope, _ := tok.Extra("scope").(string)
+	now := a.now()
+	atExpires := tokenExpiry(tok, now)
+	scope, atExp := a.accessTokenScope(ctx, p, m, tok.AccessToken, responseScope(tok, strings.Join(p.scopes(), " ")), idt.token.Subject)
+	if atExpires.IsZero() {
+		atExpires = atExp
+	}
 	account := &Account{
 		Provider:          p.ID,
 		Type:              "oidc",
@@ -113,7 +119,7 @@ func (a *Auth) exchange(ctx context.Context, r *http.Request, p *Provider, m *me
 		TokenType:         tok.TokenType,
 		RefreshToken:      Secret(tok.RefreshToken),
 		IDToken:           Secret(rawID),
-		ExpiresAt:         tok.Expiry,
+		ExpiresAt:         atExpires,
 		Scope:             scope,
 	}
 	if cb := a.cfg.Callbacks.SignIn; cb != nil {
@@ -135,7 +141,6 @@ func (a *Auth) exchange(ctx context.Context, r *http.Request, p *Provider, m *me
 			return nil, nil, &Error{Code: ErrAccessDenied, Err: errors.New("JWT callback returned no token")}
 		}
 	}
-	now := a.now()
 	sid, _ := profile["sid"].(string)
 	return &Record{
 		Token:              token,
@@ -145,7 +150,8 @@ func (a *Auth) exchange(ctx context.Context, r *http.Request, p *Provider, m *me
 		SID:                sid,
 		IDToken:            Secret(rawID),
 		AccessToken:        Secret(tok.AccessToken),
-		AccessTokenExpires: tok.Expiry,
+		AccessTokenExpires: atExpires,
+		AccessTokenIssued:  now,
 		RefreshToken:       Secret(tok.RefreshToken),
 		Scope:              scope,
 		IssuedAt:           now,

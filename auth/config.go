@@ -35,6 +35,12 @@ type Config struct {
 	CookiePrefix string
 	// Session sets the session's lifetime and where it is kept.
 	Session SessionConfig
+	// RefreshSkew is how long before its access token expires a session is
+	// refreshed (with its refresh token) when it is read. Default 60 s; it
+	// is never more than a quarter of the token's lifetime, so short-lived
+	// tokens are not refreshed on every request. Negative: refresh only once
+	// the access token has expired.
+	RefreshSkew time.Duration
 	// Callbacks shape sign-in, redirects, the stored token and the session.
 	Callbacks Callbacks
 	// Events are told about sign-ins, sign-outs and logouts, for audit logs.
@@ -72,8 +78,10 @@ type Callbacks struct {
 	// the app's origin. Default: DefaultRedirect (same origin only).
 	Redirect func(ctx context.Context, p RedirectParams) (string, error)
 	// JWT shapes the stored token. On sign-in (Trigger "signIn") it gets the
-	// Account and Profile; on later reads it is not called. Returning a nil
-	// Token signs the user out.
+	// Account and Profile; after the access token was refreshed (Trigger
+	// "refresh") it gets the Account with the new tokens, and the Profile
+	// when the IdP sent a new ID token; on other reads it is not called.
+	// Returning a nil Token signs the user out.
 	JWT func(ctx context.Context, p JWTParams) (Token, error)
 	// Session shapes what pages and GET /api/auth/session see, from the
 	// default session and the stored token. It runs on every session read.
@@ -124,6 +132,9 @@ type Events struct {
 	// IdPLogout is called when an identity provider ends a session through
 	// back-channel or front-channel logout.
 	IdPLogout func(ctx context.Context, e LogoutEvent)
+	// Refresh is called after each call to the token endpoint that
+	// refreshed (or failed to refresh) a session's access token.
+	Refresh func(ctx context.Context, e RefreshEvent)
 }
 
 // SignInEvent describes a completed sign-in.
@@ -195,6 +206,12 @@ type ErrorPage struct {
 	Message   string
 	SignInURL string
 	HomeURL   string
+	// MissingScopes are the permissions the visitor lacks, for a Forbidden
+	// page served by RequireScopes.
+	MissingScopes []string
+	// Fragment is true when the page answers an htmx request: render the
+	// message alone, without the layout, as it is swapped into the page.
+	Fragment bool
 }
 
 // SigningOutPage is the data of the post-logout page: it says "Signing

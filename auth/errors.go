@@ -24,6 +24,9 @@ const (
 	ErrProviderUnavailable ErrorCode = "ProviderUnavailable"
 	ErrUnknownProvider     ErrorCode = "UnknownProvider"
 	ErrUnknownAction       ErrorCode = "UnknownAction"
+	// ErrForbidden is Signet's own: signed in, but without a permission
+	// (scope) the page needs. RequireScopes serves it with status 403.
+	ErrForbidden ErrorCode = "Forbidden"
 )
 
 // Status is the HTTP status the error page is served with.
@@ -31,7 +34,7 @@ func (c ErrorCode) Status() int {
 	switch c {
 	case ErrConfiguration:
 		return http.StatusInternalServerError
-	case ErrAccessDenied, ErrVerification, ErrMissingCSRF:
+	case ErrAccessDenied, ErrVerification, ErrMissingCSRF, ErrForbidden:
 		return http.StatusForbidden
 	case ErrProviderUnavailable:
 		return http.StatusServiceUnavailable
@@ -59,6 +62,8 @@ func (c ErrorCode) Title() string {
 		return "Please sign in"
 	case ErrUnknownProvider, ErrUnknownAction:
 		return "Page not found"
+	case ErrForbidden:
+		return "Permission required"
 	default:
 		return "Something went wrong"
 	}
@@ -88,6 +93,8 @@ func (c ErrorCode) Message() string {
 		return "There is no sign-in provider by that name."
 	case ErrUnknownAction:
 		return "There is no such page."
+	case ErrForbidden:
+		return "You are signed in, but your account does not have the permission this page needs."
 	default:
 		return "Sign-in failed. Please try again."
 	}
@@ -99,7 +106,7 @@ func knownCode(s string) ErrorCode {
 	switch c := ErrorCode(s); c {
 	case ErrConfiguration, ErrAccessDenied, ErrVerification, ErrMissingCSRF, ErrOAuthSignin,
 		ErrOAuthCallback, ErrCallback, ErrSessionRequired, ErrProviderUnavailable,
-		ErrUnknownProvider, ErrUnknownAction:
+		ErrUnknownProvider, ErrUnknownAction, ErrForbidden:
 		return c
 	default:
 		return "Default"

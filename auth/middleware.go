@@ -52,8 +52,9 @@ func (a *Auth) Session(w http.ResponseWriter, r *http.Request) *Session {
 	return nil
 }
 
-// load reads, checks and if due re-issues the session. It returns nil when
-// the visitor is signed out.
+// load reads, checks, refreshes the access token when it is due (see
+// refreshIfDue) and if due re-issues the session. It returns nil when the
+// visitor is signed out.
 func (a *Auth) load(w http.ResponseWriter, r *http.Request) *loaded {
 	ctx := r.Context()
 	jar := a.jar(r)
@@ -70,10 +71,22 @@ func (a *Auth) load(w http.ResponseWriter, r *http.Request) *loaded {
 		a.sessions.clear(w, r, jar, id)
 		return nil
 	}
+	dirty := false
+	switch a.refreshIfDue(ctx, rec) {
+	case refreshChanged:
+		dirty = true
+	case refreshSignOut:
+		a.log.InfoContext(ctx, "JWT callback ended the session on refresh", "provider", rec.Provider, "sub", rec.Subject)
+		a.sessions.clear(w, r, jar, id)
+		return nil
+	}
 	now := a.now()
 	if now.Sub(rec.UpdatedAt) >= a.cfg.Session.UpdateAge {
 		rec.UpdatedAt = now
 		rec.Expires = now.Add(a.cfg.Session.MaxAge)
+		dirty = true
+	}
+	if dirty {
 		if err := a.sessions.save(w, r, jar, rec, id); err != nil {
 			a.log.ErrorContext(ctx, "re-issue session", "err", err)
 		}
@@ -117,10 +130,12 @@ func (a *Auth) buildSession(ctx context.Context, rec *Record) (*Session, error) 
 // Require lets signed-in requests through to next. A signed-out browser is
 // sent to the sign-in page and back to where it was; an htmx request gets
 // 200 with HX-Redirect instead of a redirect htmx would swap into the page.
+// A session whose access token can no longer be refreshed
+// (RefreshTokenError) counts as signed out.
 func (a *Auth) Require(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Add("Vary", "HX-Request")
-		if a.Session(w, r) == nil {
+		if !a.signedIn(w, r) {
 			a.requireSignIn(w, r)
 			return
 		}

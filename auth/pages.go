@@ -20,7 +20,7 @@ var builtinPages = template.Must(template.New("pages").Parse(`
 {{define "signout"}}{{template "head" "Sign out"}}<h1>Sign out</h1><p>Are you sure you want to sign out?</p>
 <form method="post" action="{{.Action}}"><input type="hidden" name="csrfToken" value="{{.CSRFToken}}"><input type="hidden" name="callbackUrl" value="{{.CallbackURL}}"><button type="submit" id="sign-out">Sign out</button></form>
 {{template "foot"}}{{end}}
-{{define "error"}}{{template "head" .Title}}<h1>{{.Title}}</h1><p>{{.Message}}</p><p>Error code: <code id="error-code">{{.Code}}</code></p><p><a href="{{.HomeURL}}">Home</a> · <a href="{{.SignInURL}}">Sign in</a></p>{{template "foot"}}{{end}}
+{{define "error"}}{{if .Fragment}}<div class="error" role="alert"><strong>{{.Title}}</strong> {{.Message}} <code id="error-code">{{.Code}}</code></div>{{else}}{{template "head" .Title}}<h1>{{.Title}}</h1><p>{{.Message}}</p><p>Error code: <code id="error-code">{{.Code}}</code></p><p><a href="{{.HomeURL}}">Home</a> · <a href="{{.SignInURL}}">Sign in</a></p>{{template "foot"}}{{end}}{{end}}
 {{define "signingout"}}<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><meta http-equiv="refresh" content="1;url={{.HomeURL}}"><title>Signing out…</title></head><body><main><p id="signing-out">Signing out…</p><p><a href="{{.HomeURL}}">Continue</a></p></main></body></html>{{end}}
 `))
 

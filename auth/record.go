@@ -21,6 +21,7 @@ type Record struct {
 	IDToken            Secret
 	AccessToken        Secret
 	AccessTokenExpires time.Time
+	AccessTokenIssued  time.Time // when the access token was obtained, for its lifetime
 	RefreshToken       Secret
 	Scope              string
 	IssuedAt           time.Time // when the user signed in
@@ -45,6 +46,7 @@ type wireRecord struct {
 	IDT string `json:"it,omitempty"`
 	AT  string `json:"at,omitempty"`
 	ATE int64  `json:"ae,omitempty"`
+	ATI int64  `json:"ai,omitempty"`
 	RT  string `json:"rt,omitempty"`
 	Sc  string `json:"sc,omitempty"`
 	Iat int64  `json:"ia"`
@@ -72,7 +74,7 @@ func encodeRecord(r *Record) ([]byte, error) {
 	return json.Marshal(wireRecord{
 		V: recordVersion, T: r.Token, P: r.Provider, Iss: r.Issuer, Sub: r.Subject, SID: r.SID,
 		IDT: string(r.IDToken), AT: string(r.AccessToken), ATE: unix(r.AccessTokenExpires),
-		RT: string(r.RefreshToken), Sc: r.Scope,
+		ATI: unix(r.AccessTokenIssued), RT: string(r.RefreshToken), Sc: r.Scope,
 		Iat: unix(r.IssuedAt), Upd: unix(r.UpdatedAt), Exp: unix(r.Expires), Err: r.Error,
 	})
 }
@@ -92,7 +94,7 @@ func decodeRecord(b []byte) (*Record, error) {
 	return &Record{
 		Token: w.T, Provider: w.P, Issuer: w.Iss, Subject: w.Sub, SID: w.SID,
 		IDToken: Secret(w.IDT), AccessToken: Secret(w.AT), AccessTokenExpires: fromUnix(w.ATE),
-		RefreshToken: Secret(w.RT), Scope: w.Sc,
+		AccessTokenIssued: fromUnix(w.ATI), RefreshToken: Secret(w.RT), Scope: w.Sc,
 		IssuedAt: fromUnix(w.Iat), UpdatedAt: fromUnix(w.Upd), Expires: fromUnix(w.Exp), Error: w.Err,
 	}, nil
 }
