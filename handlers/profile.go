@@ -1,0 +1,46 @@
+package handlers
+
+import (
+	"log/slog"
+	"net/http"
+
+	"github.com/signet-auth/signet/auth"
+	"github.com/signet-auth/signet/components"
+)
+
+// handleProfile serves the profile page. It sits behind auth.Require, so
+// the request has a session.
+func handleProfile(a formsAuth, assets components.Assets, log *slog.Logger) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s := auth.SessionFromContext(r.Context())
+		if s == nil { // only when mounted without Require
+			http.Redirect(w, r, a.SignInURL(r.URL.RequestURI()), http.StatusFound)
+			return
+		}
+		render(w, r, log, http.StatusOK, components.Profile(components.ProfileData{
+			Shell: components.Shell{
+				Title:  "Profile",
+				Assets: assets,
+				Nav:    navData(a, w, r, s, pathProfile),
+			},
+			Card: profileCard(a, w, r, s),
+		}))
+	})
+}
+
+// handleProfileFragment serves the profile card alone. It sits behind
+// auth.Require, which answers an htmx request without a session with
+// HX-Redirect to the sign-in page.
+func handleProfileFragment(a formsAuth, log *slog.Logger) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fragment(w)
+		s := auth.SessionFromContext(r.Context())
+		if s == nil { // only when mounted without Require
+			w.Header().Set("Cache-Control", "no-store")
+			w.Header().Set("HX-Redirect", a.SignInURL(currentURL(r)))
+			w.WriteHeader(http.StatusOK)
+			return
+		}
+		render(w, r, log, http.StatusOK, components.ProfileCard(profileCard(a, w, r, s)))
+	})
+}

@@ -1,0 +1,135 @@
+package handlers
+
+import (
+	"bytes"
+	"encoding/json"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/a-h/templ"
+	"github.com/signet-auth/signet/auth"
+	"github.com/signet-auth/signet/components"
+)
+
+// formsAuth is what a handler needs from auth to build the sign-in and
+// sign-out forms of a page.
+type formsAuth interface {
+	// CSRFToken sets the CSRF cookie when needed: call it before writing.
+	CSRFToken(w http.ResponseWriter, r *http.Request) string
+	Providers(r *http.Request) []auth.ProviderInfo
+	SignInURL(callbackURL string) string
+	BasePath() string
+}
+
+// signInAction is the Sign in control returning to callbackURL: a POST
+// straight to the provider when there is exactly one, else a link to the
+// sign-in page.
+func signInAction(a formsAuth, w http.ResponseWriter, r *http.Request, callbackURL string) components.SignInAction {
+	act := components.SignInAction{CallbackURL: callbackURL, PageURL: a.SignInURL(callbackURL)}
+	if ps := a.Providers(r); len(ps) == 1 {
+		act.Action = ps[0].SignInURL
+		act.ProviderName = ps[0].Name
+		act.CSRFToken = a.CSRFToken(w, r)
+	}
+	return act
+}
+
+// signOutAction is the Sign out control: a POST with the CSRF token.
+func signOutAction(a formsAuth, w http.ResponseWriter, r *http.Request) components.SignOutAction {
+	return components.SignOutAction{Action: a.BasePath() + "/signout", CSRFToken: a.CSRFToken(w, r)}
+}
+
+// navData is the nav for session s (nil when signed out), with working
+// forms. Sign in returns to callbackURL.
+func navData(a formsAuth, w http.ResponseWriter, r *http.Request, s *auth.Session, callbackURL string) components.NavData {
+	n := components.NavData{ProfileURL: pathProfile, FragmentURL: pathNavFragment}
+	if s != nil {
+		n.SignedIn = true
+		n.Name = s.User.DisplayName()
+		n.SignOut = signOutAction(a, w, r)
+		return n
+	}
+	n.SignIn = signInAction(a, w, r, callbackURL)
+	return n
+}
+
+// homePanel is the home page's panel for session s.
+func homePanel(a formsAuth, w http.ResponseWriter, r *http.Request, s *auth.Session, dev []components.DevUser) (components.HomePanelData, error) {
+	p := components.HomePanelData{ProfileURL: pathProfile, FragmentURL: pathHomeFragment}
+	if s == nil {
+		p.SignIn = signInAction(a, w, r, pathHome)
+		p.DevUsers = dev
+		return p, nil
+	}
+	b, err := json.MarshalIndent(s, "", "  ")
+	if err != nil {
+		return p, err
+	}
+	p.SignedIn = true
+	p.Name = s.User.DisplayName()
+	p.Email = s.User.Email
+	p.SessionJSON = string(b)
+	p.SignOut = signOutAction(a, w, r)
+	return p, nil
+}
+
+// profileCard is the profile card for session s (never nil: the profile
+// routes are behind Require).
+func profileCard(a formsAuth, w http.ResponseWriter, r *http.Request, s *auth.Session) components.ProfileCardData {
+	u := s.User
+	return components.ProfileCardData{
+		Name:        u.DisplayName(),
+		Email:       u.Email,
+		Username:    u.Username,
+		GivenName:   u.GivenName,
+		FamilyName:  u.FamilyName,
+		HomeURL:     pathHome,
+		SignOut:     signOutAction(a, w, r),
+		FragmentURL: pathProfileFragment,
+	}
+}
+
+// currentURL is the page the request is about, as a same-origin path: the
+// request's own, or for an htmx request the page it came from.
+func currentURL(r *http.Request) string {
+	if r.Header.Get("HX-Request") == "true" {
+		if u, err := url.Parse(r.Header.Get("HX-Current-URL")); err == nil && u.Host == r.Host && u.Path != "" {
+			return u.RequestURI()
+		}
+		return pathHome
+	}
+	return r.URL.RequestURI()
+}
+
+// render writes c with status. It renders into a buffer first so an error
+// never sends half a page, and marks the response no-store: every page and
+// fragment depends on the session and carries a CSRF token.
+func render(w http.ResponseWriter, r *http.Request, log *slog.Logger, status int, c templ.Component) {
+	var buf bytes.Buffer
+	if err := c.Render(r.Context(), &buf); err != nil {
+		log.ErrorContext(r.Context(), "render page", "path", r.URL.Path, "err", err)
+		w.Header().Set("Cache-Control", "no-store")
+		http.Error(w, "Internal Server Error", http.StatusInternalServerError)
+		return
+	}
+	h := w.Header()
+	h.Set("Content-Type", "text/html; charset=utf-8")
+	h.Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	_, _ = buf.WriteTo(w)
+}
+
+// fragment marks a response as an htmx fragment: caches must key it on
+// HX-Request.
+func fragment(w http.ResponseWriter) {
+	for _, v := range w.Header().Values("Vary") {
+		for _, f := range strings.Split(v, ",") {
+			if strings.EqualFold(strings.TrimSpace(f), "HX-Request") {
+				return
+			}
+		}
+	}
+	w.Header().Add("Vary", "HX-Request")
+}
