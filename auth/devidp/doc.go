@@ -68,7 +68,7 @@
 //
 // # Start-up
 //
-// New returns in well under a millisecond or so: the 2048-bit RSA key is
+// New returns in about a millisecond: the 2048-bit RSA key is
 // made in a goroutine, and the first request that needs it waits for it.
 //
 // # Logging

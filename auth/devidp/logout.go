@@ -64,7 +64,7 @@ func (s *Server) handleEndSession(w http.ResponseWriter, r *http.Request) {
 		if clientID != "" && clientID != azp {
 			s.renderProblem(w, r, problem{
 				status:  http.StatusBadRequest,
-				heading: "Sign-out request is not valid",
+				heading: "This sign-out request is not valid",
 				message: "The client_id does not match the client the id_token_hint was issued to.",
 				detail:  "client_id " + clientID,
 			})
@@ -78,7 +78,7 @@ func (s *Server) handleEndSession(w http.ResponseWriter, r *http.Request) {
 		if c, ok = s.clients[clientID]; !ok {
 			s.renderProblem(w, r, problem{
 				status:  http.StatusBadRequest,
-				heading: "Sign-out request is not valid",
+				heading: "This sign-out request is not valid",
 				message: "The application that sent you here is not registered with the development identity provider.",
 				detail:  "client_id " + clientID,
 			})
@@ -89,7 +89,7 @@ func (s *Server) handleEndSession(w http.ResponseWriter, r *http.Request) {
 		if c == nil {
 			s.renderProblem(w, r, problem{
 				status:  http.StatusBadRequest,
-				heading: "Sign-out request is not valid",
+				heading: "This sign-out request is not valid",
 				message: "A post_logout_redirect_uri needs a client_id or an id_token_hint to check it against.",
 			})
 			return
@@ -97,7 +97,7 @@ func (s *Server) handleEndSession(w http.ResponseWriter, r *http.Request) {
 		if !slices.Contains(c.PostLogoutRedirectURIs(), redirectURI) {
 			s.renderProblem(w, r, problem{
 				status:  http.StatusBadRequest,
-				heading: "Sign-out request is not valid",
+				heading: "This sign-out request is not valid",
 				message: "The post_logout_redirect_uri is not registered for this application, so the development identity provider will not send you there.",
 				detail:  redirectURI,
 			})
