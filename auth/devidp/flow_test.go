@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"net/url"
 	"slices"
 	"strings"
 	"testing"
@@ -181,4 +182,34 @@ func isOAuthError(err error, code string) bool {
 		return re.ErrorCode == code
 	}
 	return false
+}
+
+// TestRevocation: revoking a refresh token at the revocation endpoint
+// stops it and the access tokens of its grant.
+func TestRevocation(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t)
+	r := e.rp(ctx, oauth2.AuthStyleInHeader)
+	b := e.browser()
+	a := r.newAuthRequest()
+	tok, _, _ := r.exchange(t, ctx, a, e.signIn(t, b, a, "ada", "lovelace"))
+
+	req, err := http.NewRequest(http.MethodPost, e.issuer+"/revoke", strings.NewReader(url.Values{
+		"token": {tok.RefreshToken}, "token_type_hint": {"refresh_token"},
+	}.Encode()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.SetBasicAuth(testClientID, testClientSecret)
+	if p := do(t, http.DefaultClient, req); p.status != http.StatusOK {
+		t.Fatalf("revoke: status %d: %s", p.status, p.body)
+	}
+	_, err = r.conf.TokenSource(ctx, &oauth2.Token{RefreshToken: tok.RefreshToken, Expiry: time.Now().Add(-time.Minute)}).Token()
+	if !isOAuthError(err, "invalid_grant") {
+		t.Errorf("refresh after revocation: err = %v, want invalid_grant", err)
+	}
+	if _, err := r.provider.UserInfo(ctx, oauth2.StaticTokenSource(tok)); err == nil {
+		t.Error("access token still works after its refresh token was revoked")
+	}
 }

@@ -17,6 +17,11 @@ import (
 )
 
 // Config configures a Server.
+//
+// Now drives what the IdP itself times: sign-in requests, codes, SSO
+// sessions, access and refresh tokens, and the iat and exp of logout
+// tokens. The iat and exp of ID tokens come from op, which reads the
+// system clock.
 type Config struct {
 	Issuer  string           // absolute URL including a path, e.g. "http://localhost:3000/dev-idp"
 	Clients []Client         // the relying parties allowed to sign users in
