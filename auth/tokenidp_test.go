@@ -38,7 +38,7 @@ type tokenIdP struct {
 	rotate       bool          // a new refresh token on every refresh
 	noIDToken    bool          // refresh responses carry no id_token
 	idEdit       func(claims map[string]any)
-	atFormat     string // "opaque" (default), "jwt-scope", "jwt-scp-array", "jwt-scp-string"
+	atFormat     string // "opaque" (default), "passthrough", "jwt-scope", "jwt-scp-array", "jwt-scp-string"
 	atTyp        string // JWT access tokens' typ; default "at+jwt"
 	atBadSig     bool   // JWT access tokens with a broken signature
 	scope        string // what the tokens allow (introspection, JWT claims)
@@ -214,9 +214,12 @@ func (ti *tokenIdP) issue(out map[string]any, sub string) {
 	now := ti.idp.Now()
 	exp := now.Add(ti.ttl)
 	var at string
-	if ti.atFormat == "opaque" {
+	switch ti.atFormat {
+	case "passthrough": // fakeidp's own, which its userinfo knows
+		at, _ = out["access_token"].(string)
+	case "opaque":
 		at = "opaque-" + tiRandom()
-	} else {
+	default:
 		claims := map[string]any{
 			"iss": ti.idp.Issuer, "sub": sub, "aud": tokenIdPAPI, "client_id": ti.idp.ClientID,
 			"iat": now.Unix(), "exp": exp.Unix(), "jti": tiRandom(),
