@@ -9,6 +9,10 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -38,7 +42,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	log := newLogger(env, stderr)
 
-	app, err := configure(env, log)
+	app, err := configure(env, envNames(".", env), log)
 	if err != nil {
 		return err
 	}
@@ -92,9 +96,13 @@ type app struct {
 	handler   http.Handler
 }
 
-// configure builds the app from the environment. With no provider
-// configured it runs the embedded development IdP.
-func configure(getenv func(string) string, log *slog.Logger) (*app, error) {
+// configure builds the app from the environment. auth.ConfigFromEnv reads
+// and checks the AUTH_* variables and stops the start on the first bad one
+// with a line that names it; its warnings (unknown AUTH_* variables, a
+// public client, an issuer that looks wrong) go to the log. environ lists
+// the variables that are set. With no provider configured it runs the
+// embedded development IdP.
+func configure(getenv func(string) string, environ []string, log *slog.Logger) (*app, error) {
 	host := getenv("HOST")
 	if host == "" {
 		host = "localhost"
@@ -103,19 +111,16 @@ func configure(getenv func(string) string, log *slog.Logger) (*app, error) {
 	if port == "" {
 		port = "3000"
 	}
-	providers, err := auth.ProvidersFromEnv(getenv)
+	cfg, warnings, err := auth.ConfigFromEnv(getenv, environ)
 	if err != nil {
 		return nil, err
 	}
-	publicURL := strings.TrimSuffix(getenv("AUTH_URL"), "/")
-	if publicURL != "" {
-		if _, err := checkAuthURL(publicURL); err != nil {
-			return nil, err
-		}
+	for _, w := range warnings {
+		log.Warn(w)
 	}
-	secrets := auth.ParseSecrets(getenv("AUTH_SECRET"))
+	publicURL := origin(cfg.URL)
 	deps := handlers.Deps{Logger: log}
-	if len(providers) == 0 {
+	if len(cfg.Providers) == 0 {
 		if publicURL == "" {
 			publicURL = "http://localhost:" + port
 		}
@@ -123,27 +128,18 @@ func configure(getenv func(string) string, log *slog.Logger) (*app, error) {
 		if err != nil {
 			return nil, err
 		}
-		providers = []*auth.Provider{dev.provider}
+		cfg.Providers = []*auth.Provider{dev.provider}
 		deps.DevIdP = dev.handler
 		deps.DevUsers = dev.users
-		if len(secrets) == 0 {
-			secrets = []string{randomSecret()}
+		if len(cfg.Secrets) == 0 {
+			cfg.Secrets = []string{randomSecret()}
 			log.Warn("AUTH_SECRET is not set: using a random secret, so sessions end when the app restarts (run `go tool -modfile=tools/go.mod task secret` to keep them)")
 		}
-	} else if len(secrets) == 0 {
-		return nil, &auth.ConfigError{Var: "AUTH_SECRET", Problem: "is empty: run `signet secret` (or `go tool -modfile=tools/go.mod task secret`) to write one to .env.local"}
-	} else if err := checkSecrets(secrets); err != nil {
-		return nil, err
 	}
-	a, err := auth.New(auth.Config{
-		Providers: providers,
-		Secrets:   secrets,
-		URL:       publicURL,
-		TrustHost: parseBool(getenv("AUTH_TRUST_HOST")),
-		Callbacks: callbacks(),
-		Pages:     handlers.AuthPages(),
-		Logger:    log,
-	})
+	cfg.Callbacks = callbacks()
+	cfg.Pages = handlers.AuthPages()
+	cfg.Logger = log
+	a, err := auth.New(cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -154,30 +150,37 @@ func configure(getenv func(string) string, log *slog.Logger) (*app, error) {
 	return &app{addr: net.JoinHostPort(host, port), publicURL: publicURL, handler: handlers.New(deps)}, nil
 }
 
-// checkAuthURL accepts an absolute http(s) URL.
-func checkAuthURL(v string) (string, error) {
-	if !strings.HasPrefix(v, "http://") && !strings.HasPrefix(v, "https://") || len(v) <= len("https://") {
-		return "", &auth.ConfigError{Var: "AUTH_URL", Problem: fmt.Sprintf("%q is not an absolute URL: set it to the app's public URL, e.g. https://app.example.com", v)}
+// origin returns the scheme and host of AUTH_URL (which ConfigFromEnv
+// checked), without the base path, or "".
+func origin(authURL string) string {
+	u, err := url.Parse(authURL)
+	if err != nil || u.Host == "" {
+		return ""
 	}
-	return v, nil
+	return u.Scheme + "://" + u.Host
 }
 
-// checkSecrets refuses secrets too short to key the cookies.
-func checkSecrets(secrets []string) error {
-	for i, s := range secrets {
-		if len(s) < auth.MinSecretLength {
-			return &auth.ConfigError{Var: "AUTH_SECRET", Problem: fmt.Sprintf("secret %d of %d is %d characters, fewer than %d: run `signet secret` to make a strong one", i+1, len(secrets), len(s), auth.MinSecretLength)}
+// envNames lists the variables set in the environment or in the .env files
+// in dir, for the unknown-variable warnings. Only names env answers are
+// kept, so a run with an injected getenv sees only its own variables.
+func envNames(dir string, env func(string) string) []string {
+	var names []string
+	for _, kv := range os.Environ() {
+		k, _, _ := strings.Cut(kv, "=")
+		names = append(names, k)
+	}
+	for _, f := range []string{".env", ".env.local"} {
+		vals, _ := readDotenv(filepath.Join(dir, f)) // loadEnv already reported bad files
+		for k := range vals {
+			names = append(names, k)
 		}
 	}
-	return nil
-}
-
-// parseBool reads AUTH_TRUST_HOST: "true", "1" and "yes" are true; "false"
-// means false (unlike Auth.js, where any non-empty string is true).
-func parseBool(v string) bool {
-	switch strings.ToLower(strings.TrimSpace(v)) {
-	case "1", "true", "yes", "on":
-		return true
+	out := names[:0]
+	for _, k := range names {
+		if env(k) != "" {
+			out = append(out, k)
+		}
 	}
-	return false
+	slices.Sort(out)
+	return slices.Compact(out)
 }

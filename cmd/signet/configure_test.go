@@ -1,0 +1,138 @@
+package main
+
+import (
+	"errors"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/signet-auth/signet/auth"
+)
+
+// testSecret is a strong AUTH_SECRET.
+const testSecret = "q7Rk2vXw9LpB4mZs8TnY3cHf6JdG1aQe5Uo0"
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+func mapEnv(m map[string]string) (func(string) string, []string) {
+	var names []string
+	for k := range m {
+		names = append(names, k)
+	}
+	return func(k string) string { return m[k] }, names
+}
+
+// TestConfigureErrors: a bad environment stops the start with exactly one
+// line naming the variable, which main prints after "signet: ".
+func TestConfigureErrors(t *testing.T) {
+	provider := map[string]string{
+		"AUTH_OIDC_ID":     "app",
+		"AUTH_OIDC_SECRET": "client-secret",
+		"AUTH_OIDC_ISSUER": "https://idp.example.com",
+	}
+	with := func(kv ...string) map[string]string {
+		m := map[string]string{}
+		for k, v := range provider {
+			m[k] = v
+		}
+		for i := 0; i+1 < len(kv); i += 2 {
+			m[kv[i]] = kv[i+1]
+		}
+		return m
+	}
+	for _, tc := range []struct {
+		name string
+		env  map[string]string
+		want string
+	}{
+		{"no AUTH_SECRET outside development", with(),
+			`AUTH_SECRET: is empty: set it to at least 32 random characters (run "signet secret" to write one to .env.local, or use openssl rand -base64 32)`},
+		{"weak AUTH_SECRET", with("AUTH_SECRET", "changeme"),
+			`AUTH_SECRET: the secret is 8 characters, fewer than 32: set a random one of at least 32 characters (run "signet secret" to make one)`},
+		{"AUTH_SECRET placeholder", with("AUTH_SECRET", "please-change-me-before-going-live!!"),
+			`AUTH_SECRET: the secret is not random (it contains "change-me"): set a random one of at least 32 characters (run "signet secret" to make one)`},
+		{"http issuer", with("AUTH_SECRET", testSecret, "AUTH_OIDC_ISSUER", "http://idp.example.com"),
+			`AUTH_OIDC_ISSUER: "http://idp.example.com" uses plain http on a host that is not loopback: use https (http is allowed only for localhost, 127.0.0.1 and ::1)`},
+		{"relative AUTH_URL", with("AUTH_SECRET", testSecret, "AUTH_URL", "localhost:3000"),
+			`AUTH_URL: "localhost:3000" is not an absolute URL: set it to the app's public URL, e.g. https://app.example.com`},
+		{"AUTH_TRUST_HOST not a boolean", with("AUTH_SECRET", testSecret, "AUTH_TRUST_HOST", "sometimes"),
+			`AUTH_TRUST_HOST: "sometimes" is not a boolean: set it to true or false`},
+		{"Google without a secret", map[string]string{"AUTH_SECRET": testSecret, "AUTH_GOOGLE_ID": "123.apps.googleusercontent.com"},
+			`AUTH_GOOGLE_SECRET: is empty: set it to the client secret Google issued for client "123.apps.googleusercontent.com" (Google requires one for web apps)`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			getenv, environ := mapEnv(tc.env)
+			app, err := configure(getenv, environ, slog.New(slog.DiscardHandler))
+			if app != nil || err == nil {
+				t.Fatalf("configure = %v, %v; want an error", app, err)
+			}
+			var ce *auth.ConfigError
+			if !errors.As(err, &ce) {
+				t.Errorf("error %T, want *auth.ConfigError", err)
+			}
+			if got := err.Error(); got != tc.want {
+				t.Errorf("got  %s\nwant %s", got, tc.want)
+			}
+		})
+	}
+}
+
+// TestConfigureWarnings: a misspelt variable is logged with the name meant,
+// and the app still starts with the providers that are configured.
+func TestConfigureWarnings(t *testing.T) {
+	getenv, environ := mapEnv(map[string]string{
+		"AUTH_SECRET":          testSecret,
+		"AUTH_URL":             "https://app.example.com/auth-api",
+		"AUTH_OIDC_ID":         "app",
+		"AUTH_OIDC_SECRET":     "client-secret",
+		"AUTH_OIDC_ISSUER":     "https://idp.example.com",
+		"AUTH_KEYCLOK_ID":      "app",
+		"AUTH_KEYCLOAK_SECRET": "",
+	})
+	var logs syncBuffer
+	app, err := configure(getenv, environ, slog.New(slog.NewTextHandler(&logs, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if app.publicURL != "https://app.example.com" {
+		t.Errorf("publicURL %q, want the origin of AUTH_URL", app.publicURL)
+	}
+	if !strings.Contains(logs.String(), "AUTH_KEYCLOK_ID is not a variable Signet reads: did you mean AUTH_KEYCLOAK_ID?") {
+		t.Errorf("no warning about AUTH_KEYCLOK_ID in the log:\n%s", logs.String())
+	}
+}
+
+// TestEnvNames lists the variables of the real environment and the .env
+// files, keeping only those the (injected) getenv answers.
+func TestEnvNames(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, ".env"), []byte("AUTH_OIDC_ISSEUR=x\nAUTH_EMPTY=\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("AUTH_FROM_OS", "1")
+	t.Setenv("AUTH_NOT_INJECTED", "1")
+	env := map[string]string{"AUTH_OIDC_ISSEUR": "x", "AUTH_FROM_OS": "1"}
+	got := envNames(dir, func(k string) string { return env[k] })
+	if want := []string{"AUTH_FROM_OS", "AUTH_OIDC_ISSEUR"}; !slices.Equal(got, want) {
+		t.Errorf("envNames = %q, want %q", got, want)
+	}
+}
