@@ -45,6 +45,32 @@
 // SessionFromContext and Session return it, shaped by the Session callback;
 // Require guards pages and htmx fragments.
 //
+// # Access tokens and scopes
+//
+// A session read whose access token has expired, or expires within
+// RefreshSkew (60 s, at most a quarter of the token's lifetime), is
+// refreshed with the refresh token before the request goes on, and the
+// session is saved again. Concurrent requests of one session make one call
+// to the token endpoint and share its result, which is also kept for 60 s
+// for a request that still carries the old cookie: a rotated refresh token
+// is never replayed. A refreshed ID token must verify and keep the
+// session's iss and sub (OIDC Core 12.2); the JWT callback runs with
+// Trigger "refresh". When the refresh token is refused, the IdP sends
+// another user's ID token, or the IdP cannot be reached after the access
+// token expired, the session carries Error "RefreshTokenError": Require
+// and RequireScopes treat it as signed out, pages ask the user to sign in
+// again, and no refresh is tried again. An IdP that is down while the
+// token still works leaves the session as it is.
+//
+// The access token's scopes are learned at sign-in and after each
+// refresh, and kept in the session (Session.Scopes): from the scope or scp
+// claim of a JWT access token that verifies with the IdP's keys, else by
+// token introspection (RFC 7662, cached until the token's exp; Introspect
+// exposes it), else from the token response. RequireScopes guards pages
+// and htmx fragments by scope and answers 403 with a page that names the
+// missing permission. AccessToken returns the (refreshed) token for calls
+// to APIs, and Endpoints the IdP's endpoints, such as userinfo.
+//
 // # Sign-out
 //
 // A POST to /api/auth/signout with csrfToken clears the local session first,
