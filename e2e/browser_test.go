@@ -287,11 +287,12 @@ func sameOrigin(rawURL, base string) bool {
 var tokenParams = []string{"id_token", "access_token", "refresh_token", "token", "logout_token"}
 
 // tokenInURL says why rawURL carries a token, or "" when it does not: a
-// parameter named like a token, a JWT (its "eyJ" prefix), or one of secrets.
+// parameter named like a token, a JWT (its "eyJ" prefix) in the path or in a
+// parameter, or one of secrets anywhere. The authorization code is the one
+// parameter that may look like a JWT: OAuth sends it in the URL by design,
+// and some IdPs (the embedded one, on zitadel/oidc) make it a JWE that only
+// they can read. It is still checked against the known token values.
 func tokenInURL(rawURL string, secrets ...string) string {
-	if strings.Contains(rawURL, "eyJ") {
-		return `a JWT ("eyJ")`
-	}
 	for _, s := range secrets {
 		if s != "" && strings.Contains(rawURL, s) {
 			return "a known token value"
@@ -299,13 +300,32 @@ func tokenInURL(rawURL string, secrets ...string) string {
 	}
 	u, err := url.Parse(rawURL)
 	if err != nil {
+		if strings.Contains(rawURL, "eyJ") {
+			return `a JWT ("eyJ")`
+		}
 		return ""
 	}
+	if strings.Contains(u.EscapedPath(), "eyJ") {
+		return `a JWT ("eyJ") in the path`
+	}
 	for _, part := range []string{u.RawQuery, u.Fragment} {
-		vals, _ := url.ParseQuery(part)
+		vals, err := url.ParseQuery(part)
+		if err != nil && strings.Contains(part, "eyJ") {
+			return `a JWT ("eyJ")`
+		}
 		for _, name := range tokenParams {
 			if vals.Has(name) {
 				return "a " + name + " parameter"
+			}
+		}
+		for name, vs := range vals {
+			if strings.Contains(name, "eyJ") {
+				return `a JWT ("eyJ")`
+			}
+			for _, v := range vs {
+				if name != "code" && strings.Contains(v, "eyJ") {
+					return `a JWT ("eyJ") in the parameter ` + name
+				}
 			}
 		}
 	}
@@ -517,6 +537,30 @@ func screenshot(t testing.TB, ctx context.Context, name string) {
 		}
 		t.Errorf("screenshot %s: %v", name, err)
 	}
+}
+
+// trySnapshot is screenshot for a page that may go away at any moment: it
+// logs a failure instead of reporting it, and says whether it saved the PNG.
+func trySnapshot(t testing.TB, ctx context.Context, name string) bool {
+	t.Helper()
+	file := filepath.Join(e2eDir(t), "screenshots", screenshotNames.Replace(t.Name()+"-"+name)+".png")
+	err := os.MkdirAll(filepath.Dir(file), 0o755)
+	if err == nil {
+		var png []byte
+		err = withTimeout(ctx, 5*time.Second, func(ctx context.Context) error {
+			var err error
+			png, err = chromedp.Run(ctx, chromedp.FullScreenshot(100))
+			return err
+		})
+		if err == nil {
+			err = os.WriteFile(file, png, 0o644)
+		}
+	}
+	if err != nil {
+		t.Logf("no screenshot %s: %v", name, err)
+		return false
+	}
+	return true
 }
 
 // --- Cookies ------------------------------------------------------------------

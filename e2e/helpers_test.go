@@ -18,6 +18,11 @@ func TestTokenInURL(t *testing.T) {
 		{"http://127.0.0.1:1/x?refresh_token=abc", true},
 		{"http://127.0.0.1:1/x?next=eyJhbGciOiJSUzI1NiJ9.e30.sig", true},
 		{"http://127.0.0.1:1/x?t=s3cr3t-value", true}, // a known token value
+		{"http://127.0.0.1:1/api/auth/callback/dev?code=eyJhbGciOiJBMjU2R0NNS1ciLCJlbmMiOiJBMjU2R0NNIn0.a.b.c.d&state=x", false},
+		{"http://127.0.0.1:1/api/auth/callback/dev?code=s3cr3t-value&state=x", true},
+		{"http://127.0.0.1:1/api/auth/callback/dev?code=x&state=eyJhbGciOiJub25lIn0.e30.", true},
+		{"http://127.0.0.1:1/eyJhbGciOiJub25lIn0.e30./x", true},
+		{"http://127.0.0.1:1/x#eyJhbGciOiJub25lIn0.e30.", true},
 	} {
 		if got := tokenInURL(tc.url, "s3cr3t-value") != ""; got != tc.want {
 			t.Errorf("tokenInURL(%q) found a token: %v, want %v", tc.url, got, tc.want)
