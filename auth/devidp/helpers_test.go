@@ -39,6 +39,7 @@ var sharedKey = sync.OnceValue(func() *rsa.PrivateKey {
 
 func testKeyPair() *keyPair {
 	k := &keyPair{ready: make(chan struct{}), priv: sharedKey(), id: "test-key"}
+	k.once.Do(func() {}) // made already
 	close(k.ready)
 	return k
 }

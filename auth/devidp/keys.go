@@ -7,6 +7,8 @@ import (
 	"crypto/rsa"
 	"encoding/base64"
 	"fmt"
+	"sync"
+	"time"
 
 	jose "github.com/go-jose/go-jose/v4"
 	"github.com/zitadel/oidc/v3/pkg/op"
@@ -16,42 +18,57 @@ import (
 // every OpenID Provider must support.
 const rsaKeyBits = 2048
 
+// keyGenDelay is how long after New the key is made if no request has
+// asked for it first: long enough for the app to have started.
+const keyGenDelay = 300 * time.Millisecond
+
 // keyPair is the IdP's signing key. Making a 2048-bit RSA key takes tens
-// to hundreds of milliseconds, more than the whole app may spend starting,
-// so it is made in the background by newKeyPair and waited for on first
-// use. A new key is made on every start: tokens from a previous run do not
-// verify any more, as after a key rotation.
+// to hundreds of milliseconds of CPU, more than the whole app may spend
+// starting, and running it beside the start-up slows the start-up too
+// (it allocates heavily). So the key is made in a goroutine started by
+// the IdP's first request or keyGenDelay after New, whichever comes
+// first, and waited for on first use. A new key is made on every start:
+// tokens from a previous run do not verify any more, as after a key
+// rotation.
 type keyPair struct {
+	once  sync.Once
 	ready chan struct{} // closed once priv, id and err are set
 	priv  *rsa.PrivateKey
 	id    string
 	err   error
 }
 
-// newKeyPair starts making a key and returns at once.
+// newKeyPair returns a key pair that is made on start.
 func newKeyPair() *keyPair {
-	k := &keyPair{ready: make(chan struct{})}
-	go func() {
-		defer close(k.ready)
-		priv, err := rsa.GenerateKey(rand.Reader, rsaKeyBits)
-		if err != nil {
-			k.err = fmt.Errorf("devidp: generate signing key: %w", err)
-			return
-		}
-		jwk := jose.JSONWebKey{Key: &priv.PublicKey}
-		thumb, err := jwk.Thumbprint(crypto.SHA256)
-		if err != nil {
-			k.err = fmt.Errorf("devidp: key thumbprint: %w", err)
-			return
-		}
-		k.priv = priv
-		k.id = base64.RawURLEncoding.EncodeToString(thumb[:12])
-	}()
-	return k
+	return &keyPair{ready: make(chan struct{})}
 }
 
-// get waits for the key, or for ctx to end.
+// start starts making the key, once; it returns at once.
+func (k *keyPair) start() {
+	k.once.Do(func() { go k.generate() })
+}
+
+func (k *keyPair) generate() {
+	defer close(k.ready)
+	priv, err := rsa.GenerateKey(rand.Reader, rsaKeyBits)
+	if err != nil {
+		k.err = fmt.Errorf("devidp: generate signing key: %w", err)
+		return
+	}
+	jwk := jose.JSONWebKey{Key: &priv.PublicKey}
+	thumb, err := jwk.Thumbprint(crypto.SHA256)
+	if err != nil {
+		k.err = fmt.Errorf("devidp: key thumbprint: %w", err)
+		return
+	}
+	k.priv = priv
+	k.id = base64.RawURLEncoding.EncodeToString(thumb[:12])
+}
+
+// get starts making the key if need be and waits for it, or for ctx to
+// end.
 func (k *keyPair) get(ctx context.Context) (*rsa.PrivateKey, string, error) {
+	k.start()
 	select {
 	case <-k.ready:
 		return k.priv, k.id, k.err

@@ -70,9 +70,10 @@ const (
 	pathDeviceAuthz = "/device_authorization"
 )
 
-// New checks cfg and returns a Server ready to serve. It returns quickly:
-// the RSA signing key is made in the background and the first request
-// that needs it (the JWKS, a token) waits for it.
+// New checks cfg and returns a Server ready to serve. It returns in about
+// a millisecond: the RSA signing key is made in the background, from the
+// Server's first request or shortly after New, and whatever needs it
+// first (the JWKS, a token) waits for it.
 //
 // Refresh tokens are issued when the scope includes offline_access (and
 // on every refresh, which rotates them). Access tokens are opaque.
@@ -137,7 +138,8 @@ func newServer(cfg Config, keys *keyPair) (*Server, error) {
 		http:     hc,
 	}
 	if keys == nil {
-		keys = newKeyPair() // only once the configuration is known to be good
+		keys = newKeyPair()
+		time.AfterFunc(keyGenDelay, keys.start)
 	}
 	s.store = newStore(now, log, dir, clients, keys)
 	s.store.onEnd = s.backchannelLogout
@@ -198,6 +200,7 @@ func (s *Server) Issuer() string { return s.issuer }
 // issuer's path with a trailing slash (e.g. "/dev-idp/") without
 // stripping the prefix.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	s.store.keys.start() // a sign-in is coming: have the key ready for it
 	rel, ok := strings.CutPrefix(r.URL.Path, s.basePath)
 	if !ok || (rel != "" && rel[0] != '/') {
 		s.renderProblem(w, r, problemNotFound)

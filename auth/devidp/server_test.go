@@ -60,6 +60,23 @@ func TestNewIsFast(t *testing.T) {
 	}
 }
 
+// TestKeyMadeWithoutRequest: with no request at all, the key is made
+// shortly after New, ready for the first sign-in.
+func TestKeyMadeWithoutRequest(t *testing.T) {
+	s, err := New(minimalConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-s.store.keys.ready:
+		if s.store.keys.err != nil {
+			t.Fatal(s.store.keys.err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("no key 10 s after New")
+	}
+}
+
 func BenchmarkNew(b *testing.B) {
 	cfg := minimalConfig()
 	keys := testKeyPair()
