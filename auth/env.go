@@ -175,7 +175,11 @@ func (r *envReader) providers() ([]*Provider, error) {
 			}
 			r.warnf("%s is empty: signing in to %s as a public client (PKCE, no client secret); set it if the client registered at %s is confidential", secretVar, pr.Name, pr.Name)
 		}
-		out = append(out, pr.New(issuer, id, secret))
+		p := pr.New(issuer, id, secret)
+		if err := r.scope(p, pre+"SCOPE"); err != nil {
+			return nil, err
+		}
+		out = append(out, p)
 	}
 	return out, nil
 }
@@ -292,7 +296,7 @@ func knownVars() []string {
 	out := []string{EnvSecret, EnvURL, EnvTrustHost}
 	for _, pr := range Presets() {
 		pre := EnvName(pr.ID)
-		out = append(out, pre+"ID", pre+"SECRET", pre+"ISSUER")
+		out = append(out, pre+"ID", pre+"SECRET", pre+"ISSUER", pre+"SCOPE")
 	}
 	return out
 }
