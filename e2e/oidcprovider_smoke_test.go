@@ -459,3 +459,19 @@ func stringList(v any) []string {
 	}
 	return out
 }
+
+// TestOIDCProviderDevInteractions: with devInteractions, oidc-provider's own
+// development pages replace the login form of server.mjs.
+func TestOIDCProviderDevInteractions(t *testing.T) {
+	t.Parallel()
+	rp := newTestRP(t)
+	op := startOP(t, OPConfig{Clients: []OPClient{rp.client}, Features: OPFeatures{DevInteractions: new(true)}})
+	rp.connect(t, op)
+	ctx := newBrowser(t)
+	navigate(t, ctx, rp.srv.URL+"/login")
+	waitVisible(t, ctx, `input[name="login"]`)
+	if n := evalJS[int](t, ctx, `document.querySelectorAll('#op-login').length`); n != 0 {
+		t.Errorf("the login form of server.mjs is shown, want oidc-provider's development page")
+	}
+	screenshot(t, ctx, "op-dev-login")
+}

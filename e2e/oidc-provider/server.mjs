@@ -414,7 +414,8 @@ handler = async (req, res) => {
   res.on('finish', () => log(req.method, req.url, res.statusCode, `${Date.now() - started}ms`));
   try {
     const url = new URL(req.url, issuer);
-    if (await handleInteraction(provider, req, res, url)) return;
+    // With devInteractions, oidc-provider serves /interaction/* itself.
+    if (!features.devInteractions && await handleInteraction(provider, req, res, url)) return;
     callback(req, res);
   } catch (err) {
     log('error', err?.stack || err);
