@@ -109,7 +109,7 @@ type setup struct {
 	idp      fakeidp.Options
 	preset   func(issuer, clientID, clientSecret string) *Provider
 	provider func(*Provider)
-	config   func(*Config)
+	config   []func(*Config)
 	noServer bool
 	tls      bool
 }
@@ -131,8 +131,8 @@ func withProvider(f func(*Provider)) option { return func(s *setup) { s.provider
 // Signet picks Secure cookies with the __Secure-/__Host- prefixes.
 func withTLS() option { return func(s *setup) { s.tls = true } }
 
-// withConfig edits the Config before New.
-func withConfig(f func(*Config)) option { return func(s *setup) { s.config = f } }
+// withConfig edits the Config before New; several apply in order.
+func withConfig(f func(*Config)) option { return func(s *setup) { s.config = append(s.config, f) } }
 
 // newEnv starts a fake IdP and an app that mounts Signet the way doc.go
 // shows, with the seeds' JWT and Session callbacks, an injected clock and
@@ -164,8 +164,8 @@ func newEnv(t testing.TB, opts ...option) *env {
 		Now:        e.clock.Now,
 		Callbacks:  e.seedCallbacks(),
 	}
-	if s.config != nil {
-		s.config(&e.cfg)
+	for _, f := range s.config {
+		f(&e.cfg)
 	}
 	a, err := New(e.cfg)
 	if err != nil {
@@ -340,6 +340,11 @@ type browser struct {
 	e   *env
 	jar *cookiejar.Jar
 	c   *http.Client
+	// visited are the URLs requested and seen are every value of every
+	// Set-Cookie received, for leak checks.
+	mu      sync.Mutex
+	visited []string
+	seen    []string
 }
 
 func (e *env) browser() *browser {
@@ -373,6 +378,14 @@ func (b *browser) do(req *http.Request) response {
 	if err != nil {
 		b.t.Fatalf("read %s: %v", req.URL, err)
 	}
+	b.mu.Lock()
+	b.visited = append(b.visited, req.URL.String())
+	for _, c := range res.Cookies() {
+		if c.Value != "" {
+			b.seen = append(b.seen, c.Value)
+		}
+	}
+	b.mu.Unlock()
 	return response{status: res.StatusCode, header: res.Header, body: string(body), cookies: res.Cookies()}
 }
 

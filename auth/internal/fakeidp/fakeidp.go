@@ -132,7 +132,7 @@ type Options struct {
 // Default client and user.
 const (
 	DefaultClientID     = "signet-test-client"
-	DefaultClientSecret = "signet-test-client-secret-0123456789abcdef"
+	DefaultClientSecret = "Zq8vN2-fake-idp-secret-0123456789abcdef"
 )
 
 // DefaultUser is Ada Lovelace, the user of the seed guides.
