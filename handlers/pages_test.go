@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/signet-auth/signet/auth"
+	"github.com/signet-auth/signet/static"
 )
 
 // TestAuthPagesOnTheirOwn: AuthPages work in an app that does not use New
@@ -93,5 +94,19 @@ func TestCurrentURL(t *testing.T) {
 		if got := currentURL(r); got != tc.want {
 			t.Errorf("currentURL(%s, %v) = %q, want %q", tc.target, tc.headers, got, tc.want)
 		}
+	}
+}
+
+// TestMissingHTMXWarning: New warns at start when htmx was not vendored.
+func TestMissingHTMXWarning(t *testing.T) {
+	t.Parallel()
+	app := newTestApp(t, testAppOptions{})
+	warned := strings.Contains(app.logs.String(), "htmx is missing")
+	if warned != !static.HasHTMX() {
+		t.Errorf("warned about missing htmx: %v, htmx embedded: %v", warned, static.HasHTMX())
+	}
+	_, home := app.get(app.browser(), "/", nil)
+	if hasScript := strings.Contains(home, "htmx.min.js"); hasScript != static.HasHTMX() {
+		t.Errorf("home links htmx: %v, htmx embedded: %v", hasScript, static.HasHTMX())
 	}
 }
