@@ -82,7 +82,8 @@ func (a *Auth) verifyLogoutToken(ctx context.Context, raw string) (*logoutToken,
 		if strings.TrimSuffix(cand.Issuer, "/") != strings.TrimSuffix(iss, "/") && !cand.SkipIssuerCheck {
 			continue
 		}
-		if cm, err := a.metadataFor(ctx, cand); err == nil && (cm.Issuer == iss || cand.SkipIssuerCheck) {
+		if cm, err := a.metadataFor(ctx, cand); err == nil &&
+			(cm.Issuer == iss || cand.SkipIssuerCheck && checkIssuerTemplate(cm.Issuer, iss, unverified) == nil) {
 			p, m = cand, cm
 			break
 		}

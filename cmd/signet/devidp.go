@@ -20,8 +20,8 @@ type devIdP struct {
 }
 
 // startDevIdP mounts the development IdP at <publicURL>/dev-idp and
-// registers this app as its client.
-func startDevIdP(publicURL string, log *slog.Logger) (*devIdP, error) {
+// registers this app, whose auth routes live under basePath, as its client.
+func startDevIdP(publicURL, basePath string, log *slog.Logger) (*devIdP, error) {
 	issuer := publicURL + "/dev-idp"
 	secret := randomSecret()
 	users := devidp.DefaultUsers()
@@ -30,9 +30,9 @@ func startDevIdP(publicURL string, log *slog.Logger) (*devIdP, error) {
 		Clients: []devidp.Client{{
 			ID:                     "signet-dev",
 			Secret:                 secret,
-			RedirectURIs:           []string{publicURL + auth.DefaultBasePath + "/callback/dev"},
+			RedirectURIs:           []string{publicURL + basePath + "/callback/dev"},
 			PostLogoutRedirectURIs: []string{publicURL + auth.DefaultSignOutPath},
-			BackchannelLogoutURI:   publicURL + auth.DefaultBasePath + "/backchannel-logout",
+			BackchannelLogoutURI:   publicURL + basePath + "/backchannel-logout",
 		}},
 		Users:  users,
 		Logger: log.With("component", "devidp"),

@@ -124,7 +124,7 @@ func configure(getenv func(string) string, environ []string, log *slog.Logger) (
 		if publicURL == "" {
 			publicURL = "http://localhost:" + port
 		}
-		dev, err := startDevIdP(publicURL, log)
+		dev, err := startDevIdP(publicURL, basePath(cfg), log)
 		if err != nil {
 			return nil, err
 		}
@@ -148,6 +148,18 @@ func configure(getenv func(string) string, environ []string, log *slog.Logger) (
 		publicURL = "http://" + net.JoinHostPort(host, port)
 	}
 	return &app{addr: net.JoinHostPort(host, port), publicURL: publicURL, handler: handlers.New(deps)}, nil
+}
+
+// basePath is where auth will serve its routes: Config.BasePath, else
+// AUTH_URL's path when it has one, else /api/auth (auth.New's rule).
+func basePath(cfg auth.Config) string {
+	if cfg.BasePath != "" {
+		return "/" + strings.Trim(cfg.BasePath, "/")
+	}
+	if u, err := url.Parse(cfg.URL); err == nil && strings.Trim(u.Path, "/") != "" {
+		return "/" + strings.Trim(u.Path, "/")
+	}
+	return auth.DefaultBasePath
 }
 
 // origin returns the scheme and host of AUTH_URL (which ConfigFromEnv
