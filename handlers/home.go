@@ -12,6 +12,7 @@ import (
 // signed in, the welcome line and the session JSON.
 func handleHome(a formsAuth, assets components.Assets, dev []components.DevUser, log *slog.Logger) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		a := perRequest(a)
 		s := auth.SessionFromContext(r.Context())
 		panel, err := homePanel(a, w, r, s, dev)
 		if err != nil {
@@ -32,6 +33,7 @@ func handleHome(a formsAuth, assets components.Assets, dev []components.DevUser,
 // handleHomeFragment serves the home panel alone, signed in or signed out.
 func handleHomeFragment(a formsAuth, dev []components.DevUser, log *slog.Logger) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		a := perRequest(a)
 		fragment(w)
 		panel, err := homePanel(a, w, r, auth.SessionFromContext(r.Context()), dev)
 		if err != nil {
@@ -45,6 +47,7 @@ func handleHomeFragment(a formsAuth, dev []components.DevUser, log *slog.Logger)
 // handleNavFragment serves the nav alone, signed in or signed out.
 func handleNavFragment(a formsAuth, log *slog.Logger) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		a := perRequest(a)
 		fragment(w)
 		nav := navData(a, w, r, auth.SessionFromContext(r.Context()), currentURL(r))
 		render(w, r, log, http.StatusOK, components.Nav(nav))

@@ -11,6 +11,7 @@ import (
 // handleNotFound serves the 404 page for every path no route claims.
 func handleNotFound(a formsAuth, log *slog.Logger) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		a := perRequest(a)
 		page := components.NotFound(components.Shell{
 			Title:  "Page not found",
 			Assets: appInfoFrom(r.Context()).assets,

@@ -12,6 +12,7 @@ import (
 // the request has a session.
 func handleProfile(a formsAuth, assets components.Assets, log *slog.Logger) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		a := perRequest(a)
 		s := auth.SessionFromContext(r.Context())
 		if s == nil { // only when mounted without Require
 			http.Redirect(w, r, a.SignInURL(r.URL.RequestURI()), http.StatusFound)
@@ -33,6 +34,7 @@ func handleProfile(a formsAuth, assets components.Assets, log *slog.Logger) http
 // HX-Redirect to the sign-in page.
 func handleProfileFragment(a formsAuth, log *slog.Logger) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		a := perRequest(a)
 		fragment(w)
 		s := auth.SessionFromContext(r.Context())
 		if s == nil { // only when mounted without Require

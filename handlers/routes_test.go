@@ -301,3 +301,34 @@ func TestSeveralProviders(t *testing.T) {
 		t.Errorf("the sign-in page lists %d providers, want 3", n)
 	}
 }
+
+// TestStaleCSRFCookie: with a CSRF cookie from an old secret, a page sets
+// one new CSRF cookie and every form on it carries its token, so the first
+// click on Sign in works.
+func TestStaleCSRFCookie(t *testing.T) {
+	t.Parallel()
+	app := newTestApp(t, testAppOptions{})
+	stale := "signet.csrf-token=" + strings.Repeat("a", 64) + "|" + strings.Repeat("0", 64)
+	for _, path := range []string{"/", "/nope", "/fragments/nav", "/fragments/home"} {
+		t.Run(path, func(t *testing.T) {
+			resp, body := app.get(&http.Client{}, path, map[string]string{"Cookie": stale})
+			var set []string
+			for _, c := range resp.Cookies() {
+				if c.Name == "signet.csrf-token" {
+					set = append(set, c.Value)
+				}
+			}
+			if len(set) != 1 {
+				t.Fatalf("%d CSRF cookies set, want 1", len(set))
+			}
+			token, _, _ := strings.Cut(set[0], "|")
+			if n, m := strings.Count(body, `name="csrfToken"`), strings.Count(body, `name="csrfToken" value="`+token+`"`); n == 0 || n != m {
+				t.Errorf("%d of %d forms carry the cookie's token", m, n)
+			}
+		})
+	}
+
+	c := app.browser()
+	c.Jar.SetCookies(mustURL(t, app.srv.URL), []*http.Cookie{{Name: "signet.csrf-token", Value: strings.Repeat("a", 64) + "|" + strings.Repeat("0", 64)}})
+	app.signIn(c)
+}

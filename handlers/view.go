@@ -23,6 +23,26 @@ type formsAuth interface {
 	BasePath() string
 }
 
+// csrfOnce asks auth for the CSRF token once per request, so that every
+// form of a response carries the token of the one CSRF cookie it sets.
+// (auth.CSRFToken mints a new token on each call while the request's own
+// CSRF cookie is stale, e.g. after AUTH_SECRET changed.) Make one per
+// request with perRequest.
+type csrfOnce struct {
+	formsAuth
+	token string
+}
+
+func (c *csrfOnce) CSRFToken(w http.ResponseWriter, r *http.Request) string {
+	if c.token == "" {
+		c.token = c.formsAuth.CSRFToken(w, r)
+	}
+	return c.token
+}
+
+// perRequest wraps a for one request.
+func perRequest(a formsAuth) formsAuth { return &csrfOnce{formsAuth: a} }
+
 // signInAction is the Sign in control returning to callbackURL: a POST
 // straight to the provider when there is exactly one, else a link to the
 // sign-in page.
