@@ -109,6 +109,10 @@ type HomePanelData struct {
 	// DevUsers, when any, adds the development identity provider banner
 	// with the demo users to the signed-out panel.
 	DevUsers []DevUser
+	// SessionError, when set on a signed-in panel (the session's Error,
+	// e.g. "RefreshTokenError"), shows "Please sign in again" with SignIn
+	// instead of the welcome.
+	SessionError string
 }
 
 // ProfileData is the profile page.

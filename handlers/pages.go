@@ -42,6 +42,9 @@ func AuthPages() auth.Pages {
 		},
 		Error: func(d auth.ErrorPage) auth.Page {
 			return pageFunc(func(ctx context.Context) templ.Component {
+				if d.Fragment { // an htmx request, e.g. RequireScopes' 403
+					return components.ErrorFragment(d)
+				}
 				s, _ := shell(ctx, d.Title, false)
 				return components.ErrorPage(s, d)
 			})
