@@ -221,4 +221,8 @@ type SigningOutPage struct {
 	// IdPLogout is false when the identity provider has no logout endpoint
 	// and only the app's session was ended.
 	IdPLogout bool
+	// Verified is true when the page was reached from this browser's own
+	// sign-out (its state matched). False means a direct visit, or an IdP
+	// that does not return state: only leftover cookies were cleared.
+	Verified bool
 }

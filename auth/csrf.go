@@ -58,8 +58,9 @@ func (a *Auth) CSRFToken(w http.ResponseWriter, r *http.Request) string {
 	token := hex.EncodeToString(b)
 	value := token + "|" + hex.EncodeToString(csrfMAC(a.sessionKeys.csrf[0], token))
 	jar.set(w, jar.names.csrf, value, timeZero)
-	// Later reads in this request see the new cookie.
-	r.AddCookie(&http.Cookie{Name: jar.names.csrf, Value: value})
+	// Later reads in this request see the new cookie, not the stale one, so
+	// a page with several forms gets one token.
+	replaceRequestCookie(r, jar.names.csrf, value)
 	return token
 }
 
@@ -80,4 +81,16 @@ func (a *Auth) checkCSRF(r *http.Request) error {
 		return errCSRF
 	}
 	return nil
+}
+
+// replaceRequestCookie makes r carry value as its only cookie called name.
+func replaceRequestCookie(r *http.Request, name, value string) {
+	cookies := r.Cookies()
+	r.Header.Del("Cookie")
+	for _, c := range cookies {
+		if c.Name != name {
+			r.AddCookie(c)
+		}
+	}
+	r.AddCookie(&http.Cookie{Name: name, Value: value})
 }

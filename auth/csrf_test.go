@@ -196,3 +196,21 @@ func TestCSRFCrossOriginWithoutFetchMetadata(t *testing.T) {
 		t.Error("signed out")
 	}
 }
+
+// A stale CSRF cookie (for example keyed by a secret that has since
+// changed) is replaced once per request: a page that asks for the token
+// twice gets the same token both times.
+func TestCSRFTokenStaleCookieReplacedOnce(t *testing.T) {
+	a := newEnv(t).auth
+	r := httptest.NewRequest("GET", "http://app.test/", nil)
+	r.AddCookie(&http.Cookie{Name: "signet.csrf-token", Value: strings.Repeat("a", 64) + "|00"})
+	w := httptest.NewRecorder()
+	first := a.CSRFToken(w, r)
+	second := a.CSRFToken(w, r)
+	if first != second {
+		t.Errorf("second token = %q, want the first %q", second, first)
+	}
+	if got := len(w.Result().Cookies()); got != 1 {
+		t.Errorf("set %d cookies, want 1", got)
+	}
+}

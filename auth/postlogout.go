@@ -47,5 +47,5 @@ func (a *Auth) handlePostLogout(w http.ResponseWriter, r *http.Request) {
 		pageFn = defaultSigningOutPage
 	}
 	w.Header().Set("Clear-Site-Data", `"cache"`)
-	a.render(w, r, http.StatusOK, pageFn(SigningOutPage{HomeURL: home, IdPLogout: idpLogout}))
+	a.render(w, r, http.StatusOK, pageFn(SigningOutPage{HomeURL: home, IdPLogout: idpLogout, Verified: valid}))
 }
