@@ -117,7 +117,8 @@ func goldenCases() []struct {
 		{"sign-in-several-providers", SignInPage(shell("Sign in", hidden), auth.SignInPage{Providers: providers, CSRFToken: "csrf-token-1", CallbackURL: "/"}, nil)},
 		{"sign-out", SignOutPage(shell("Sign out", hidden), auth.SignOutPage{Action: "/api/auth/signout", CSRFToken: "csrf-token-1", CallbackURL: "/"})},
 		{"signing-out", SigningOutPage(shell("Signing out", hidden), auth.SigningOutPage{HomeURL: "/", IdPLogout: true})},
-		{"signing-out-local", SigningOutPage(shell("Signing out", hidden), auth.SigningOutPage{HomeURL: "/profile?x=1&y=2", IdPLogout: false})},
+		{"signing-out-local", SigningOutPage(shell("Signing out", hidden), auth.SigningOutPage{HomeURL: "/profile?x=1&y=2", IdPLogout: false, Verified: true})},
+		{"signing-out-unverified", SigningOutPage(shell("Signing out", hidden), auth.SigningOutPage{HomeURL: "/"})},
 		{"error", ErrorPage(shell("Sign-in could not be verified", linkNavOut), auth.ErrorPage{
 			Code: auth.ErrVerification, Status: 403, Title: auth.ErrVerification.Title(), Message: auth.ErrVerification.Message(),
 			SignInURL: "/api/auth/signin", HomeURL: "/",
