@@ -419,7 +419,13 @@ func (b *browser) post(path string, form url.Values, header ...string) response 
 // csrf fetches a CSRF token the way Auth.js's client does.
 func (b *browser) csrf() string {
 	b.t.Helper()
-	r := b.get("/api/auth/csrf")
+	return b.csrfAt("/api/auth/csrf")
+}
+
+// csrfAt fetches a CSRF token from path (for another base path).
+func (b *browser) csrfAt(path string) string {
+	b.t.Helper()
+	r := b.get(path)
 	var v struct {
 		CSRFToken string `json:"csrfToken"`
 	}
