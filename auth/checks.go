@@ -17,12 +17,15 @@ var timeZero time.Time
 type flowValue struct {
 	V string `json:"v"`
 	P string `json:"p"`
+	// E is when the value expires (Unix seconds) on Auth's clock; the
+	// seal's own timestamp is checked against the wall clock only.
+	E int64 `json:"e,omitempty"`
 }
 
 // setFlow seals value for provider into the cookie name (one of the jar's
 // flow cookie names), valid for 15 minutes.
 func (a *Auth) setFlow(w http.ResponseWriter, jar cookieJar, name, sealAs, provider, value string) error {
-	b, _ := json.Marshal(flowValue{V: value, P: provider})
+	b, _ := json.Marshal(flowValue{V: value, P: provider, E: a.now().Add(flowMaxAge).Unix()})
 	v, err := a.flowKeys.seal(sealAs, b)
 	if err != nil {
 		return fmt.Errorf("seal %s: %w", sealAs, err)
@@ -47,6 +50,9 @@ func (a *Auth) readFlow(r *http.Request, name, sealAs, provider string) (string,
 	}
 	if f.P != provider {
 		return "", fmt.Errorf("%s cookie was made for provider %q, not %q", sealAs, f.P, provider)
+	}
+	if f.E != 0 && !a.now().Before(time.Unix(f.E, 0)) {
+		return "", fmt.Errorf("%s cookie expired", sealAs)
 	}
 	return f.V, nil
 }
