@@ -722,3 +722,31 @@ func TestRoutes(t *testing.T) {
 		})
 	}
 }
+
+// TestFlowCookiesExpire: the state, nonce and PKCE cookies last 15
+// minutes on the configured clock: a callback after that is refused.
+func TestFlowCookiesExpire(t *testing.T) {
+	for _, tt := range []struct {
+		wait time.Duration
+		ok   bool
+	}{
+		{14 * time.Minute, true},
+		{15*time.Minute + time.Second, false},
+	} {
+		t.Run(tt.wait.String(), func(t *testing.T) {
+			e := newEnv(t)
+			b := e.browser()
+			back := b.toIdP(b.startSignIn("oidc", ""))
+			e.clock.Advance(tt.wait)
+			r := b.callback(back)
+			if tt.ok {
+				if l := r.header.Get("Location"); r.status != http.StatusFound || strings.Contains(l, "/api/auth/error") {
+					t.Fatalf("callback after %v: %d %s; log:\n%s", tt.wait, r.status, l, e.logs.String())
+				}
+				return
+			}
+			b.wantErrorPage(t, r, ErrVerification)
+			e.wantLog(t, "state cookie")
+		})
+	}
+}
