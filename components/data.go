@@ -109,6 +109,9 @@ type HomePanelData struct {
 	// DevUsers, when any, adds the development identity provider banner
 	// with the demo users to the signed-out panel.
 	DevUsers []DevUser
+	// AccountURL, when set, adds a link to the account page (the access
+	// token's scopes and expiry) to the signed-in panel.
+	AccountURL string
 	// SessionError, when set on a signed-in panel (the session's Error,
 	// e.g. "RefreshTokenError"), shows "Please sign in again" with SignIn
 	// instead of the welcome.

@@ -40,6 +40,8 @@ func tokenGoldenCases() []struct {
 	locked := accountData(false)
 	locked.Token.Scopes = []string{"openid", "profile", "email"}
 	locked.Userinfo = UserinfoData{Endpoint: "http://127.0.0.1:4000/me", Error: "The identity provider refused the access token (401 Unauthorized)."}
+	withAccount := signedInPanel()
+	withAccount.AccountURL = "/account"
 	again := signedInPanel()
 	again.SessionError = auth.RefreshTokenError
 	again.SignIn = testSignIn
@@ -57,6 +59,7 @@ func tokenGoldenCases() []struct {
 			Rows: []ReportRow{{"Q1", "€1.20 M", "+4.1 %"}, {"Q2", "€1.31 M", "+9.2 %"}},
 		})},
 		{"fragment-home-sign-in-again", HomePanel(again)},
+		{"fragment-home-signed-in-with-account-link", HomePanel(withAccount)},
 		{"fragment-error", ErrorFragment(auth.ErrorPage{
 			Code: auth.ErrForbidden, Status: 403, Title: auth.ErrForbidden.Title(),
 			Message: `You are signed in, but this page needs the permission "read:reports".`, MissingScopes: []string{"read:reports"}, Fragment: true,
@@ -104,11 +107,12 @@ func TestTokensSelectors(t *testing.T) {
 		"account": {`id="token-card"`, `id="token-provider"`, `<time datetime="2026-01-02T15:08:15Z">`, `id="token-expires-in"`,
 			`data-scope="read:reports"`, `id="reports-section"`, `id="reports-link"`, `dd data-claim="email"`, `id="userinfo-claims"`,
 			`hx-get="/fragments/token"`, `id="token-check"`},
-		"account-without-reports-scope": {`id="reports-locked"`, `id="reports-link"`, `<code>read:reports</code>`, `id="userinfo-error"`},
-		"fragment-token-none":           {`id="token-problem"`},
-		"reports":                       {`id="reports-table"`, `<td class="num">€1.31 M</td>`},
-		"fragment-home-sign-in-again":   {`id="sign-in-again"`, `id="session-error">RefreshTokenError<`, `id="sign-in"`, `id="sign-out"`},
-		"fragment-error":                {`id="error-fragment"`, `data-code="Forbidden"`, `id="error-code">Forbidden<`},
+		"account-without-reports-scope":             {`id="reports-locked"`, `id="reports-link"`, `<code>read:reports</code>`, `id="userinfo-error"`},
+		"fragment-token-none":                       {`id="token-problem"`},
+		"reports":                                   {`id="reports-table"`, `<td class="num">€1.31 M</td>`},
+		"fragment-home-sign-in-again":               {`id="sign-in-again"`, `id="session-error">RefreshTokenError<`, `id="sign-in"`, `id="sign-out"`},
+		"fragment-home-signed-in-with-account-link": {`<a id="home-account" class="btn btn-secondary" href="/account">`},
+		"fragment-error":                            {`id="error-fragment"`, `data-code="Forbidden"`, `id="error-code">Forbidden<`},
 	} {
 		for _, w := range want {
 			if !strings.Contains(cases[name], w) {

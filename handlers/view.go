@@ -88,6 +88,7 @@ func homePanel(a formsAuth, w http.ResponseWriter, r *http.Request, s *auth.Sess
 		return p, err
 	}
 	p.SignedIn = true
+	p.AccountURL = pathAccount
 	if s.Error != "" { // e.g. RefreshTokenError: the home page asks to sign in again
 		p.SessionError = s.Error
 		p.SignIn = signInAction(a, w, r, pathHome)
