@@ -79,6 +79,10 @@ type OPAccount struct {
 	Name        string         `json:"name,omitempty"`
 	Username    string         `json:"username,omitempty"`
 	ExtraClaims map[string]any `json:"extraClaims,omitempty"` // released with the profile scope
+	// Scopes are the only scopes beyond openid, profile, email and
+	// offline_access the account is granted, as for a user whose role lacks
+	// a permission: nil grants every scope asked for, []string{} none.
+	Scopes []string `json:"scopes"`
 }
 
 // opAda is the default account of server.mjs.

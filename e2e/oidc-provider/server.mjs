@@ -13,7 +13,10 @@
 //                   "post_logout_redirect_uris", "backchannel_logout_uri",
 //                   "frontchannel_logout_uri", "token_endpoint_auth_method", ... }],
 //     "accounts": [{ "id", "password", "email", "given_name", "family_name",
-//                    "name", "username", "extraClaims": { "claim": "value", ... } }],
+//                    "name", "username", "extraClaims": { "claim": "value", ... },
+//                    "scopes": ["read:reports"] }],   // scopes beyond openid, profile,
+//                                                     // email, offline_access it may be
+//                                                     // granted; default: every one
 //     "features": { "rpInitiatedLogout": true, "backchannelLogout": true,
 //                   "frontchannelLogout": true, "introspection": true,
 //                   "revocation": true, "devInteractions": false },
@@ -92,6 +95,7 @@ const claims = config.claims || {
   email: ['email', 'email_verified'],
 };
 const scopes = config.scopes || ['openid', 'profile', 'email', 'offline_access', 'read:reports'];
+const standardScopes = new Set(['openid', 'profile', 'email', 'offline_access']);
 
 function log(...parts) {
   process.stdout.write(`${new Date().toISOString()} ${parts.join(' ')}\n`);
@@ -293,7 +297,7 @@ function providerConfiguration() {
         accountId: sub,
         async claims() {
           const {
-            id, password, extraClaims, ...profile
+            id, password, extraClaims, scopes: accountScopes, ...profile
           } = account;
           return {
             sub: id,
@@ -331,7 +335,20 @@ async function grantConsent(provider, req, res, details) {
     ? await provider.Grant.find(grantId)
     : new provider.Grant({ accountId: session.accountId, clientId: params.client_id });
   const missing = prompt.details;
-  if (missing.missingOIDCScope) grant.addOIDCScope(missing.missingOIDCScope.join(' '));
+  if (missing.missingOIDCScope) {
+    // An account with a scopes list is granted only those beyond the
+    // standard ones, like a user whose role lacks a permission; the rest
+    // are refused, so they are left out of the tokens.
+    const allowed = accounts.get(session.accountId)?.scopes;
+    const ok = (s) => !allowed || standardScopes.has(s) || allowed.includes(s);
+    const granted = missing.missingOIDCScope.filter(ok);
+    const refused = missing.missingOIDCScope.filter((s) => !ok(s));
+    if (granted.length) grant.addOIDCScope(granted.join(' '));
+    if (refused.length) {
+      grant.rejectOIDCScope(refused.join(' '));
+      log('scope refused', `account=${session.accountId}`, `scope=${refused.join(',')}`);
+    }
+  }
   if (missing.missingOIDCClaims) grant.addOIDCClaims(missing.missingOIDCClaims);
   for (const [indicator, scope] of Object.entries(missing.missingResourceScopes || {})) {
     grant.addResourceScope(indicator, scope.join(' '));
