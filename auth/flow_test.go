@@ -750,3 +750,29 @@ func TestFlowCookiesExpire(t *testing.T) {
 		})
 	}
 }
+
+// TestServerStoreSignInReplacesOldSession: signing in over an existing
+// session deletes the old stored session, so a copy of the old cookie no
+// longer works (OWASP: invalidate the previous session id on login).
+func TestServerStoreSignInReplacesOldSession(t *testing.T) {
+	var store *MemoryStore
+	e := newEnv(t, withConfig(func(c *Config) {
+		store = NewMemoryStore(c.Now)
+		c.Session.Store = store
+	}))
+	b := e.browser()
+	b.signIn()
+	old := b.cookie("signet.session-token")
+	b.signIn()
+	if got, want := store.Len(), 1; got != want {
+		t.Errorf("store holds %d sessions after signing in twice, want %d", got, want)
+	}
+	stale := e.browser()
+	stale.setCookie("signet.session-token", old)
+	if s := stale.session(); s != nil {
+		t.Errorf("a copy of the replaced session's cookie still works: %v", s)
+	}
+	if b.session() == nil {
+		t.Error("the new session does not work")
+	}
+}
