@@ -52,6 +52,9 @@ type ReportsAccess struct {
 	// Granted is true when the session's access token carries Scope.
 	Granted bool
 	URL     string
+	// FragmentURL, when set, adds a#reports-load, which fetches the
+	// reports table from there into the section over htmx.
+	FragmentURL string
 }
 
 // ReportsData is the reports page, which only users with the reports

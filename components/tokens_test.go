@@ -25,7 +25,7 @@ func accountData(granted bool) AccountData {
 		Userinfo: UserinfoData{Endpoint: "http://127.0.0.1:4000/me", Claims: []Claim{
 			{"email", "ada@example.com"}, {"email_verified", "true"}, {"name", "Ada Lovelace"}, {"sub", "ada"},
 		}},
-		Reports: ReportsAccess{Scope: "read:reports", Granted: granted, URL: "/reports"},
+		Reports: ReportsAccess{Scope: "read:reports", Granted: granted, URL: "/reports", FragmentURL: "/fragments/reports"},
 	}
 }
 
@@ -58,6 +58,7 @@ func tokenGoldenCases() []struct {
 			Shell: shell("Reports", navSignedIn), Scope: "read:reports", AccountURL: "/account",
 			Rows: []ReportRow{{"Q1", "€1.20 M", "+4.1 %"}, {"Q2", "€1.31 M", "+9.2 %"}},
 		})},
+		{"fragment-reports", ReportsTable([]ReportRow{{"Q1", "€1.20 M", "+4.1 %"}})},
 		{"fragment-home-sign-in-again", HomePanel(again)},
 		{"fragment-home-signed-in-with-account-link", HomePanel(withAccount)},
 		{"fragment-error", ErrorFragment(auth.ErrorPage{
@@ -107,7 +108,7 @@ func TestTokensSelectors(t *testing.T) {
 		"account": {`id="token-card"`, `id="token-provider"`, `<time datetime="2026-01-02T15:08:15Z">`, `id="token-expires-in"`,
 			`data-scope="read:reports"`, `id="reports-section"`, `id="reports-link"`, `dd data-claim="email"`, `id="userinfo-claims"`,
 			`hx-get="/fragments/token"`, `id="token-check"`},
-		"account-without-reports-scope":             {`id="reports-locked"`, `id="reports-link"`, `<code>read:reports</code>`, `id="userinfo-error"`},
+		"account-without-reports-scope":             {`id="reports-locked"`, `id="reports-link"`, `hx-get="/fragments/reports"`, `id="reports-preview"`, `<code>read:reports</code>`, `id="userinfo-error"`},
 		"fragment-token-none":                       {`id="token-problem"`},
 		"reports":                                   {`id="reports-table"`, `<td class="num">€1.31 M</td>`},
 		"fragment-home-sign-in-again":               {`id="sign-in-again"`, `id="session-error">RefreshTokenError<`, `id="sign-in"`, `id="sign-out"`},

@@ -181,6 +181,10 @@ func TestAccessTokenRefreshAndScopes(t *testing.T) {
 	}
 	shootBoth(t, ctx, "account")
 
+	// The preview loads the reports table over htmx (RequireScopes lets it through).
+	click(t, ctx, "#reports-load")
+	waitVisible(t, ctx, "#reports-preview #reports-table")
+
 	click(t, ctx, "#reports-link")
 	waitAt(t, ctx, e.app.URL+"/reports", "#reports-table")
 	shootBoth(t, ctx, "reports")
@@ -265,6 +269,20 @@ func TestUserWithoutScopeGets403(t *testing.T) {
 	waitVisible(t, ctx, "#reports-locked")
 	if n := evalJS[int](t, ctx, `document.querySelectorAll('#reports-section').length`); n != 0 {
 		t.Error("the reports section is shown without the scope")
+	}
+
+	// The preview asks for the reports fragment over htmx: RequireScopes
+	// answers 403 with a fragment naming the permission, which htmx swaps in.
+	click(t, ctx, "#reports-load")
+	waitVisible(t, ctx, "#reports-preview #error-fragment")
+	if code := evalJS[string](t, ctx, `document.querySelector('#reports-preview #error-fragment').dataset.code`); code != "Forbidden" {
+		t.Errorf("fragment error code = %q, want Forbidden", code)
+	}
+	if msg := textOf(t, ctx, "#reports-preview #error-fragment"); !strings.Contains(msg, `"`+reportsScope+`"`) {
+		t.Errorf("the 403 fragment does not name %s: %s", reportsScope, msg)
+	}
+	if evalJS[string](t, ctx, `location.pathname`) != "/account" {
+		t.Error("the preview navigated away")
 	}
 	shootBoth(t, ctx, "account-without-scope")
 

@@ -66,6 +66,7 @@ func New(d Deps) http.Handler {
 	mux.Handle("GET "+pathAccount, a.Require(handleAccount(a, assets, &http.Client{Timeout: userinfoTimeout}, log)))
 	mux.Handle("GET "+pathTokenFragment, a.Require(handleTokenFragment(a, log)))
 	mux.Handle("GET "+pathReports, a.RequireScopes(reportsScope)(handleReports(a, assets, log)))
+	mux.Handle("GET "+pathReportsTable, a.RequireScopes(reportsScope)(handleReportsTable(log)))
 	mux.Handle(a.BasePath()+"/", a.Handler())
 	mux.Handle("GET "+a.SignOutPath(), a.PostLogoutHandler())
 	mux.Handle("GET "+static.Prefix, files.Handler(notFound))

@@ -23,6 +23,7 @@ const (
 	pathAccount       = "/account"
 	pathTokenFragment = "/fragments/token"
 	pathReports       = "/reports"
+	pathReportsTable  = "/fragments/reports"
 	// reportsScope is the permission the reports need: the seeds' B2B
 	// example, where the IdP grants it to some users only.
 	reportsScope = "read:reports"
@@ -60,9 +61,10 @@ func handleAccount(a tokenAuth, assets components.Assets, client *http.Client, l
 			Token:    tokenCard(info, ok, providerName(a, r, info.Provider), time.Now()),
 			Userinfo: callUserinfo(r.Context(), a, client, log, info, ok),
 			Reports: components.ReportsAccess{
-				Scope:   reportsScope,
-				Granted: ok && slices.Contains(info.Scopes, reportsScope),
-				URL:     pathReports,
+				Scope:       reportsScope,
+				Granted:     ok && slices.Contains(info.Scopes, reportsScope),
+				URL:         pathReports,
+				FragmentURL: pathReportsTable,
 			},
 		}))
 	})
@@ -91,14 +93,27 @@ func handleReports(a formsAuth, assets components.Assets, log *slog.Logger) http
 			},
 			Scope:      reportsScope,
 			AccountURL: pathAccount,
-			Rows: []components.ReportRow{
-				{Period: "Q1", Revenue: "€1.20 M", Change: "+4.1 %"},
-				{Period: "Q2", Revenue: "€1.31 M", Change: "+9.2 %"},
-				{Period: "Q3", Revenue: "€1.27 M", Change: "−3.1 %"},
-				{Period: "Q4", Revenue: "€1.48 M", Change: "+16.5 %"},
-			},
+			Rows:       reportRows,
 		}))
 	})
+}
+
+// handleReportsTable serves the reports table alone, for the account
+// page's preview. It sits behind auth.RequireScopes(reportsScope), which
+// answers an htmx request without the scope with a 403 fragment.
+func handleReportsTable(log *slog.Logger) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fragment(w)
+		render(w, r, log, http.StatusOK, components.ReportsTable(reportRows))
+	})
+}
+
+// reportRows are the demo reports.
+var reportRows = []components.ReportRow{
+	{Period: "Q1", Revenue: "€1.20 M", Change: "+4.1 %"},
+	{Period: "Q2", Revenue: "€1.31 M", Change: "+9.2 %"},
+	{Period: "Q3", Revenue: "€1.27 M", Change: "−3.1 %"},
+	{Period: "Q4", Revenue: "€1.48 M", Change: "+16.5 %"},
 }
 
 // providerName is the name of the provider id, as the sign-in page shows it.

@@ -182,11 +182,13 @@ func TestAccountRoutes(t *testing.T) {
 	if !strings.Contains(html.UnescapeString(body), `needs the permission "read:reports"`) {
 		t.Errorf("403 page does not name read:reports:\n%s", body)
 	}
-	resp, body = app.get(c, "/reports", map[string]string{"HX-Request": "true"})
-	checkRoute(t, route{
-		status: http.StatusForbidden, ctype: "text/html", noStore: true, vary: true, csp: "app",
-		body: []string{`id="error-fragment"`, `data-code="Forbidden"`}, noBody: []string{"<html"},
-	}, resp, body)
+	for _, path := range []string{"/reports", "/fragments/reports"} {
+		resp, body = app.get(c, path, map[string]string{"HX-Request": "true"})
+		checkRoute(t, route{
+			status: http.StatusForbidden, ctype: "text/html", noStore: true, vary: true, csp: "app",
+			body: []string{`id="error-fragment"`, `data-code="Forbidden"`, "read:reports"}, noBody: []string{"<html", "reports-table"},
+		}, resp, body)
+	}
 }
 
 // TestHomeAsksToSignInAgain: a session whose refresh failed shows "Please
