@@ -276,6 +276,28 @@ func TestFrontchannelLogout(t *testing.T) {
 			t.Error("a logout for another sid ended the session")
 		}
 	})
+	// A bare link (no iss or sid) must not sign anyone out: that would be a
+	// logout CSRF any site could trigger.
+	for name, q := range map[string]url.Values{
+		"no sid":         {"iss": {""}},
+		"no iss nor sid": {},
+	} {
+		t.Run(name, func(t *testing.T) {
+			e := newEnv(t)
+			b := e.browser()
+			b.signIn()
+			if iss, ok := q["iss"]; ok && iss[0] == "" {
+				q = url.Values{"iss": {e.idp.Issuer}}
+			}
+			r := b.get("/api/auth/frontchannel-logout?" + q.Encode())
+			if r.status != http.StatusBadRequest {
+				t.Errorf("status %d, want 400", r.status)
+			}
+			if b.session() == nil {
+				t.Error("a front-channel request without sid ended the session")
+			}
+		})
+	}
 	t.Run("unknown issuer", func(t *testing.T) {
 		e := newEnv(t)
 		b := e.browser()

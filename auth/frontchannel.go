@@ -16,29 +16,27 @@ func (a *Auth) handleFrontchannelLogout(w http.ResponseWriter, r *http.Request) 
 	iss, sid := q.Get("iss"), q.Get("sid")
 	jar := a.jar(r)
 	rec, id, err := a.sessions.load(r, jar)
+	// iss and sid are required (Signet needs the session information): a
+	// bare link must not be able to sign anyone out.
+	if iss == "" || sid == "" {
+		a.log.WarnContext(ctx, "front-channel logout refused", "reason", "iss or sid missing")
+		http.Error(w, "iss and sid are required", http.StatusBadRequest)
+		return
+	}
 	var p *Provider
-	switch {
-	case iss != "":
-		for _, cand := range a.order {
-			if strings.TrimSuffix(cand.Issuer, "/") == strings.TrimSuffix(iss, "/") {
-				p = cand
-				break
-			}
+	for _, cand := range a.order {
+		if strings.TrimSuffix(cand.Issuer, "/") == strings.TrimSuffix(iss, "/") {
+			p = cand
+			break
 		}
-		if p == nil {
-			a.log.WarnContext(ctx, "front-channel logout refused", "reason", "unknown issuer")
-			http.Error(w, "unknown issuer", http.StatusBadRequest)
-			return
-		}
-		if sid != "" {
-			a.revoked.revoke(iss, sid, "")
-		}
-		if err == nil && rec.Provider == p.ID && (sid == "" || rec.SID == sid) {
-			a.sessions.clear(w, r, jar, id)
-		}
-	case err == nil:
-		// No session information: log out this browser's session.
-		p = a.providers[rec.Provider]
+	}
+	if p == nil {
+		a.log.WarnContext(ctx, "front-channel logout refused", "reason", "unknown issuer")
+		http.Error(w, "unknown issuer", http.StatusBadRequest)
+		return
+	}
+	a.revoked.revoke(iss, sid, "")
+	if err == nil && rec.Provider == p.ID && rec.SID == sid {
 		a.sessions.clear(w, r, jar, id)
 	}
 	if p != nil {

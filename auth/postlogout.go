@@ -33,9 +33,10 @@ func (a *Auth) handlePostLogout(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
+	_, id, _ := a.sessions.load(r, jar)
 	for _, n := range jar.names.all() {
 		if n == jar.names.session {
-			a.sessions.clear(w, r, jar, "")
+			a.sessions.clear(w, r, jar, id)
 			continue
 		}
 		if _, err := r.Cookie(n); err == nil {

@@ -37,6 +37,11 @@ func (a *Auth) handleSignOut(w http.ResponseWriter, r *http.Request) {
 		rec = nil
 	}
 	a.sessions.clear(w, r, jar, id)
+	if rec != nil && rec.SID != "" {
+		// The IdP session is ending: a copy of this cookie (the cookie
+		// strategy cannot delete it) must not outlive it.
+		a.revoked.revoke(rec.Issuer, rec.SID, "")
+	}
 
 	target := relativeTo(a.redirectTarget(ctx, r, r.PostFormValue("callbackUrl")), a.origin(r))
 	state := randomString(32)

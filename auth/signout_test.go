@@ -334,3 +334,22 @@ func TestSignOutConfirmationPage(t *testing.T) {
 		t.Errorf("form submit: %d %s", out.status, out.header.Get("Location"))
 	}
 }
+
+// With the cookie strategy the browser's cookie is deleted at sign-out, but
+// a copy taken earlier (another device, a stolen cookie) is still a valid
+// seal: the sign-out revokes the IdP session id, so the copy is refused too.
+func TestSignOutRevokesCopiesOfTheCookie(t *testing.T) {
+	e := newEnv(t)
+	b := e.browser()
+	b.signIn()
+	app, _ := url.Parse(e.app.URL)
+	thief := e.browser()
+	thief.jar.SetCookies(app, b.jar.Cookies(app))
+	if thief.session() == nil {
+		t.Fatal("the copied cookie does not work before sign-out")
+	}
+	b.post("/api/auth/signout", url.Values{"csrfToken": {b.csrf()}})
+	if s := thief.session(); s != nil {
+		t.Errorf("a copy of the session cookie survived sign-out: %v", s)
+	}
+}
