@@ -12,6 +12,11 @@ import (
 // copy) and answers a tiny page the IdP may frame.
 func (a *Auth) handleFrontchannelLogout(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
+	// The refusals below get the same no-store and a CSP that allows
+	// nothing: every response of the app has one.
+	h := w.Header()
+	h.Set("Cache-Control", "no-store")
+	h.Set("Content-Security-Policy", "default-src 'none'; frame-ancestors 'self'")
 	q := r.URL.Query()
 	iss, sid := q.Get("iss"), q.Get("sid")
 	jar := a.jar(r)
@@ -45,8 +50,6 @@ func (a *Auth) handleFrontchannelLogout(w http.ResponseWriter, r *http.Request) 
 			a.cfg.Events.IdPLogout(ctx, LogoutEvent{Provider: p.ID, Issuer: iss, SID: sid, Channel: "frontchannel"})
 		}
 	}
-	h := w.Header()
-	h.Set("Cache-Control", "no-store")
 	h.Set("Content-Type", "text/html; charset=utf-8")
 	ancestors := "'self'"
 	if p != nil {
