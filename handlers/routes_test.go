@@ -142,7 +142,7 @@ func TestRoutesSignedOut(t *testing.T) {
 			body: []string{"null"}},
 		{name: "post-logout page", method: "GET", path: "/auth/sign-out", status: 200, ctype: "text/html", noStore: true, csp: "app",
 			body: []string{`id="signing-out"`, `http-equiv="refresh" content="1;url=/"`, `id="continue"`}},
-		{name: "front-channel logout keeps the auth handler's CSP", method: "GET", path: "/api/auth/frontchannel-logout", status: 200, noStore: true, csp: "auth"},
+		{name: "front-channel logout without iss and sid is refused with the auth handler's CSP", method: "GET", path: "/api/auth/frontchannel-logout", status: 400, noStore: true, csp: "auth"},
 		{name: "dev IdP mounted with its prefix", method: "GET", path: "/dev-idp/authorize", status: 200, ctype: "text/plain", csp: "none",
 			body: []string{"dev idp at /dev-idp/authorize"}, header: map[string]string{"X-Frame-Options": "DENY"}},
 		{name: "static file", method: "GET", path: css, status: 200, ctype: "text/css", csp: "app",
