@@ -2,6 +2,8 @@ package auth
 
 import (
 	"bytes"
+	"compress/flate"
+	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"log/slog"
@@ -35,6 +37,30 @@ func TestRecordRoundTrip(t *testing.T) {
 			Error:              "RefreshTokenError",
 		}},
 		{"unicode and quotes", Record{Provider: "p", Token: Token{"name": "Zoë \"Ω\" <b>"}, Expires: at}},
+		{"empty token", Record{Provider: "p", Token: Token{}, Expires: at}},
+		{"times before 1970", Record{Provider: "p", IssuedAt: time.Unix(-86400, 0), Expires: at}},
+		// Credentials of every shape come back as they were sent.
+		{"credentials", Record{
+			Provider:     "p",
+			Expires:      at,
+			IDToken:      "eyJhbGciOiJSUzI1NiIsImtpZCI6IjEifQ.eyJzdWIiOiJ1MSJ9.c2lnbmF0dXJl", // JWS
+			AccessToken:  "Zm9vYmFyYmF6cXV4",                                                 // base64url
+			RefreshToken: "8xLOxBtZp8",                                                       // base64url, 10 chars
+		}},
+		{"credentials that are not canonical base64url", Record{
+			Provider:     "p",
+			Expires:      at,
+			IDToken:      "eyJhbGciOiJub25lIn0.eyJzdWIiOiJ1MSJ9.", // unsigned JWS
+			AccessToken:  "abd",                                   // non-zero padding bits
+			RefreshToken: "Zm9vYmFy==",                            // padded
+		}},
+		{"credentials with dots, spaces, slashes", Record{
+			Provider:     "p",
+			Expires:      at,
+			IDToken:      "a.b.c.d.e", // JWE-like
+			AccessToken:  "2YotnFZFEjr1zCsicMWpAA/x+y z",
+			RefreshToken: "tGzv3JOkF0XG5Qx2TlKWIA.x", // two parts
+		}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -65,30 +91,106 @@ func TestRecordTimesKeepSeconds(t *testing.T) {
 	}
 }
 
+// wireRecord builds a stored record by hand: version, the public part
+// compressed as encodeRecord does, then secret.
+func wireRecord(t *testing.T, version byte, pub, secret []byte) []byte {
+	t.Helper()
+	var z bytes.Buffer
+	w, err := flate.NewWriterDict(&z, flate.BestCompression, []byte(recordDict))
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.Write(pub)
+	w.Close()
+	out := binary.AppendUvarint([]byte{version}, uint64(z.Len()))
+	out = append(out, z.Bytes()...)
+	return append(out, secret...)
+}
+
+// wirePublic is a public part: strings, times, token kinds and the Token
+// JSON, in encodeRecord's order.
+func wirePublic(strs []string, times []int64, kinds []byte, token string) []byte {
+	var b []byte
+	for _, s := range strs {
+		b = appendBytes(b, s)
+	}
+	for _, v := range times {
+		b = binary.AppendVarint(b, v)
+	}
+	b = append(b, kinds...)
+	return append(b, token...)
+}
+
 func TestDecodeRecordRejects(t *testing.T) {
+	strs := []string{"oidc", "", "", "", "", ""}
+	times := []int64{0, 0, 1_800_000_000, 0, 0}
+	none := []byte{tokenNone, tokenNone, tokenNone}
+	good := wireRecord(t, recordVersion, wirePublic(strs, times, none, `{"a":1}`), nil)
+	if _, err := decodeRecord(good); err != nil {
+		t.Fatalf("the hand-made record does not decode: %v", err)
+	}
+	zlen := len(good) - 2 // one version byte and a one-byte length
+	bomb := wirePublic(strs, times, none, `{"a":"`+strings.Repeat("x", maxRecordBytes)+`"}`)
+
 	tests := []struct {
 		name string
-		in   string
+		in   []byte
 	}{
-		{"empty", ""},
-		{"not JSON", "hello"},
-		{"null", "null"},
-		{"array", "[1,2]"},
-		{"empty object", "{}"},
-		{"version 0", `{"v":0,"p":"oidc","e":1800000000}`},
-		{"version 2", `{"v":2,"p":"oidc","e":1800000000}`},
-		{"no provider", `{"v":1,"e":1800000000}`},
-		{"no expiry", `{"v":1,"p":"oidc"}`},
-		{"expiry not a number", `{"v":1,"p":"oidc","e":"soon"}`},
-		{"token not an object", `{"v":1,"p":"oidc","e":1800000000,"t":[1]}`},
-		{"truncated", `{"v":1,"p":"oidc","e":18000`},
+		{"empty", nil},
+		{"version 1 (JSON)", []byte(`{"v":1,"p":"oidc","e":1800000000}`)},
+		{"version 0", wireRecord(t, 0, wirePublic(strs, times, none, ""), nil)},
+		{"version 3", wireRecord(t, recordVersion+1, wirePublic(strs, times, none, ""), nil)},
+		{"version only", []byte{recordVersion}},
+		{"length beyond the record", append([]byte{recordVersion, byte(zlen + 1)}, good[2:]...)},
+		{"length short of the stream", append([]byte{recordVersion, byte(zlen - 1)}, good[2:]...)},
+		{"not DEFLATE", []byte{recordVersion, 3, 0xff, 0xff, 0xff}},
+		{"truncated", good[:len(good)-1]},
+		{"a byte after the record", append(bytes.Clone(good), 0)},
+		{"no provider", wireRecord(t, recordVersion, wirePublic([]string{"", "", "", "", "", ""}, times, none, ""), nil)},
+		{"no expiry", wireRecord(t, recordVersion, wirePublic(strs, []int64{0, 0, 0, 0, 0}, none, ""), nil)},
+		{"a string cut short", wireRecord(t, recordVersion, []byte{4, 'o', 'i'}, nil)},
+		{"times missing", wireRecord(t, recordVersion, wirePublic(strs, nil, nil, ""), nil)},
+		{"unknown credential kind", wireRecord(t, recordVersion, wirePublic(strs, times, []byte{9, tokenNone, tokenNone}, ""), []byte{1, 'x'})},
+		{"credential's secret missing", wireRecord(t, recordVersion, wirePublic(strs, times, []byte{tokenText, tokenNone, tokenNone}, ""), nil)},
+		{"a secret too many", wireRecord(t, recordVersion, wirePublic(strs, times, none, ""), []byte{1, 'x'})},
+		{"token null", wireRecord(t, recordVersion, wirePublic(strs, times, none, "null"), nil)},
+		{"token an array", wireRecord(t, recordVersion, wirePublic(strs, times, none, "[1]"), nil)},
+		{"token truncated", wireRecord(t, recordVersion, wirePublic(strs, times, none, `{"a":`), nil)},
+		{"token followed by junk", wireRecord(t, recordVersion, wirePublic(strs, times, none, `{"a":1}x`), nil)},
+		{"over a megabyte inflated", wireRecord(t, recordVersion, bomb, nil)},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if rec, err := decodeRecord([]byte(tt.in)); err == nil {
+			if rec, err := decodeRecord(tt.in); err == nil {
 				t.Errorf("decodeRecord(%q) = %+v, want an error", tt.in, rec)
 			}
 		})
+	}
+}
+
+// TestRecordSecretsNotCompressed: credentials' secret bytes (signatures,
+// opaque tokens) follow the compressed part as they are, so compression
+// never mixes them with claims a visitor can influence.
+func TestRecordSecretsNotCompressed(t *testing.T) {
+	sig := []byte("0123456789abcdef0123456789abcdef")
+	at := []byte("opaque access token bytes!")
+	rec := &Record{
+		Provider: "p", Expires: time.Unix(1_800_000_000, 0), Token: Token{"name": "Ada"},
+		IDToken:     Secret(b64([]byte(`{"alg":"RS256"}`)) + "." + b64([]byte(`{"sub":"ada"}`)) + "." + b64(sig)),
+		AccessToken: Secret(b64(at)),
+	}
+	b, err := encodeRecord(rec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, k := binary.Uvarint(b[1:])
+	secret := b[1+k+int(n):]
+	want := append(appendBytes(nil, sig), appendBytes(nil, at)...)
+	if !bytes.Equal(secret, want) {
+		t.Errorf("secret part = %q, want %q", secret, want)
+	}
+	if bytes.Contains(b[:1+k+int(n)], sig) || bytes.Contains(b[:1+k+int(n)], at) {
+		t.Error("a secret is in the compressed part")
 	}
 }
 
@@ -229,4 +331,37 @@ func TestMemoryStore(t *testing.T) {
 	if got, want := s.Len(), 1024; got != want {
 		t.Errorf("Len after a sweep = %d, want %d", got, want)
 	}
+}
+
+// FuzzRecordWire decodes arbitrary stored records: nothing panics, and a
+// record that decodes encodes to one that decodes to the same.
+func FuzzRecordWire(f *testing.F) {
+	at := time.Unix(1_800_000_000, 0)
+	for _, rec := range []*Record{
+		{Provider: "oidc", Expires: at},
+		{Provider: "p", Expires: at, Token: Token{"a": []any{1.0, "b"}}, IDToken: "eyJhIjoxfQ.eyJiIjoyfQ.c2ln", AccessToken: "abc", RefreshToken: "x.y"},
+	} {
+		b, err := encodeRecord(rec)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b)
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		rec, err := decodeRecord(b)
+		if err != nil {
+			return
+		}
+		again, err := encodeRecord(rec)
+		if err != nil {
+			t.Fatalf("a decoded record does not encode: %v", err)
+		}
+		rec2, err := decodeRecord(again)
+		if err != nil {
+			t.Fatalf("a re-encoded record does not decode: %v", err)
+		}
+		if !reflect.DeepEqual(rec, rec2) {
+			t.Errorf("round trip changed the record:\n %+v\n %+v", rec, rec2)
+		}
+	})
 }
