@@ -121,7 +121,10 @@ func profileCard(a formsAuth, w http.ResponseWriter, r *http.Request, s *auth.Se
 func currentURL(r *http.Request) string {
 	if r.Header.Get("HX-Request") == "true" {
 		if u, err := url.Parse(r.Header.Get("HX-Current-URL")); err == nil && u.Host == r.Host && u.Path != "" {
-			return u.RequestURI()
+			// A path that starts with "//" would read as another host.
+			if p := u.RequestURI(); strings.HasPrefix(p, "/") && !strings.HasPrefix(p, "//") {
+				return p
+			}
 		}
 		return pathHome
 	}
