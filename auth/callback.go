@@ -74,7 +74,7 @@ func (a *Auth) handleCallback(w http.ResponseWriter, r *http.Request) {
 	// The new session replaces any this browser had. With a server store
 	// the old one is deleted too, so that a copy of its cookie dies with it.
 	if _, oldID, err := a.sessions.load(r, jar); err == nil && oldID != "" {
-		_ = a.sessions.store.Delete(ctx, oldID)
+		a.sessions.forget(ctx, oldID)
 	}
 	if err := a.sessions.save(w, r, jar, rec, ""); err != nil {
 		a.fail(w, r, fmt.Errorf("save session: %w", err))

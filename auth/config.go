@@ -67,6 +67,16 @@ type SessionConfig struct {
 	// Store keeps sessions on the server; the cookie then holds only an
 	// opaque id. Nil keeps the whole session, encrypted, in the cookie.
 	Store Store
+	// Overflow, used when Store is nil, keeps on the server only the
+	// sessions too large for one small cookie (a sealed session over 2560
+	// bytes, as a large ID token makes); their cookie then holds only an
+	// opaque id, and every other session stays in its cookie. It keeps each
+	// response's headers under 4 KB, the default proxy_buffer_size of nginx,
+	// which answers a larger header block from the app with 502 ("upstream
+	// sent too big header"), and the Cookie header well under nginx's 8 KB
+	// per header line. Nil splits a large session into several cookies of
+	// up to 4 KB each, as Auth.js does.
+	Overflow Store
 }
 
 // Callbacks are Auth.js's callbacks as Go funcs. Every field is optional.

@@ -39,7 +39,9 @@
 // gorilla/securecookie under keys derived from AUTH_SECRET by HKDF, and split
 // into name.0, name.1, … cookies when it outgrows one. AUTH_SECRET may list
 // several secrets, comma-separated: the first encrypts, all decrypt. With a
-// Store (SessionConfig.Store) the cookie holds only an opaque id. Sessions
+// Store (SessionConfig.Store) the cookie holds only an opaque id; with an
+// Overflow store only the sessions too large for one small cookie do, so
+// that no response outgrows a proxy's 4 KB header buffer. Sessions
 // last MaxAge (30 days) and are re-issued at most once per UpdateAge (24
 // hours) while in use. Middleware reads the session once per request;
 // SessionFromContext and Session return it, shaped by the Session callback;
@@ -77,7 +79,9 @@
 // then sends the browser to the IdP's end_session_endpoint (from discovery,
 // or the Provider's LogoutURL) with id_token_hint, client_id,
 // post_logout_redirect_uri (the app's SignOutPath, /auth/sign-out) and a
-// state sealed into a cookie. The IdP ends its own session and returns to
+// state sealed into a cookie; an ID token too large for a URL that must fit
+// a proxy's 4 KB header buffer is left out, and client_id stands in for
+// it. The IdP ends its own session and returns to
 // /auth/sign-out, which checks state, clears every Signet cookie left, shows
 // "Signing out…" and goes home. Without an IdP logout endpoint the sign-out
 // is local and lands on the same page. Tokens never travel in the app's own

@@ -2,14 +2,22 @@ package auth
 
 // Signet behind a TLS-terminating reverse proxy, as nginx runs it: the
 // browser talks https to the proxy's public host, the app gets plain http
-// with Host, X-Forwarded-Proto, X-Forwarded-Host and X-Forwarded-For.
+// with Host, X-Forwarded-Proto, X-Forwarded-Host and X-Forwarded-For. And
+// the overflow store, which keeps every response's headers under nginx's
+// default 4 KB proxy buffer whatever the size of the IdP's tokens.
 
 import (
+	"crypto/sha256"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
+	"sync/atomic"
 	"testing"
+	"time"
+
+	"github.com/signet-auth/signet/auth/internal/fakeidp"
 )
 
 // publicOrigin is where the proxy serves the app in these tests.
@@ -142,5 +150,185 @@ func TestBehindTLSProxy(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// headerBytes is the size of a response's status line and header block as
+// it went over the wire (HTTP/1.1).
+func headerBytes(r response) int {
+	n := len("HTTP/1.1 302 Found\r\n") + len("\r\n")
+	for k, vs := range r.header {
+		for _, v := range vs {
+			n += len(k) + len(": ") + len(v) + len("\r\n")
+		}
+	}
+	return n
+}
+
+// TestOverflowStore: with an Overflow store, a session too large for one
+// small cookie (here a 6000-byte token, as an ID token with a hundred
+// claims makes) is kept on the server and its cookie holds only an id, so
+// the callback's headers stay under nginx's 4 KB proxy_buffer_size; the
+// same session without it is chunked and overflows that buffer. Small
+// sessions stay in their cookie; sign-out deletes the stored one; a
+// re-issue keeps its id.
+func TestOverflowStore(t *testing.T) {
+	var size atomic.Int64
+	size.Store(6000)
+
+	t.Run("without overflow the session is chunked", func(t *testing.T) {
+		e := newEnv(t, bigTokens(&size))
+		b := e.browser()
+		cb := b.signIn()
+		wantChunks(t, b.sessionCookies(), 2)
+		if n := headerBytes(cb); n <= 4096 {
+			t.Errorf("the callback's headers are %d bytes; the test needs a session that overflows 4 KB", n)
+		}
+	})
+
+	var store *MemoryStore
+	e := newEnv(t, bigTokens(&size), withConfig(func(c *Config) {
+		store = NewMemoryStore(c.Now)
+		c.Session.Overflow = store
+	}))
+	b := e.browser()
+	cb := b.signIn()
+	if n := headerBytes(cb); n > 2048 {
+		t.Errorf("the callback's headers are %d bytes, want a small cookie", n)
+	}
+	cookies := b.sessionCookies()
+	if len(cookies) != 1 || cookies[0].Name != "signet.session-token" || len(cookies[0].Value) > 300 {
+		t.Fatalf("session cookies %v, want one signet.session-token holding an id", chunkNamesOf(cookies))
+	}
+	if got := store.Len(); got != 1 {
+		t.Fatalf("overflow store holds %d sessions, want 1", got)
+	}
+	if s := b.session(); s == nil {
+		t.Fatalf("an overflowed session does not read back; log:\n%s", e.logs.String())
+	}
+	login, _ := e.idp.LastLogin()
+	if strings.Contains(cookies[0].Value, login.IDToken) {
+		t.Error("the cookie holds the ID token")
+	}
+
+	// A re-issue (sliding expiry) keeps the session in the store, same id.
+	e.clock.Advance(DefaultUpdateAge + time.Minute)
+	r := b.get("/api/auth/session")
+	if c := r.setCookie("signet.session-token"); c == nil || len(c.Value) > 300 {
+		t.Errorf("re-issued session cookie: %v", c)
+	}
+	if got := store.Len(); got != 1 {
+		t.Errorf("after a re-issue the store holds %d sessions, want 1", got)
+	}
+
+	// A cookie sealed for the overflow store is not a session record, and a
+	// record is not an id: without the store configured it is no session.
+	copied := e.browser()
+	copied.setCookie("signet.session-token", b.sessionCookies()[0].Value)
+	e.restart(func(c *Config) { c.Session.Overflow = nil })
+	if s := copied.get("/api/auth/session"); s.body != "null" {
+		t.Errorf("an overflow cookie without the store = %s, want null", s.body)
+	}
+	e.restart(func(c *Config) { c.Session.Overflow = store })
+
+	// A new sign-in replaces the stored session; a small one stays in the cookie.
+	size.Store(0)
+	b.signIn()
+	if got := store.Len(); got != 0 {
+		t.Errorf("after a small sign-in the store holds %d sessions, want 0", got)
+	}
+	if c := b.sessionCookies(); len(c) != 1 || len(c[0].Value) < 500 {
+		t.Errorf("a small session's cookie %v should hold the session", chunkNamesOf(c))
+	}
+	if s := b.session(); s == nil {
+		t.Fatal("not signed in")
+	}
+
+	// Sign-out deletes a stored session.
+	size.Store(6000)
+	b.signIn()
+	if got := store.Len(); got != 1 {
+		t.Fatalf("store holds %d sessions, want 1", got)
+	}
+	out := b.post("/api/auth/signout", url.Values{"csrfToken": {b.csrf()}})
+	if out.status != http.StatusSeeOther {
+		t.Fatalf("signout: %d", out.status)
+	}
+	if got := store.Len(); got != 0 {
+		t.Errorf("after sign-out the store holds %d sessions, want 0", got)
+	}
+	if s := b.session(); s != nil {
+		t.Errorf("signed in after sign-out: %v", s)
+	}
+}
+
+// TestLargeIDTokenFitsProxyBuffers signs in and out through the proxy with
+// an ID token of 80 extra claims (about 7 KB), as the e2e nginx journey
+// does: with an Overflow store no response's header block reaches 4 KB
+// (nginx's default proxy_buffer_size), the session cookie holds an id, and
+// the logout URL leaves the ID token out (client_id stands in for it).
+func TestLargeIDTokenFitsProxyBuffers(t *testing.T) {
+	user := fakeidp.DefaultUser()
+	for i := 1; i <= 80; i++ {
+		name := fmt.Sprintf("ext_attr_%02d_id", i)
+		h := sha256.Sum256([]byte(name))
+		user[name] = fmt.Sprintf("%x-%x-%x-%x-%x", h[0:4], h[4:6], h[6:8], h[8:10], h[10:16])
+	}
+	store := NewMemoryStore(nil)
+	e := newEnv(t, withIdP(fakeidp.Options{User: user}), withConfig(func(c *Config) {
+		c.TrustHost = true
+		c.Session.Overflow = store
+	}))
+	b := e.proxiedBrowser()
+	fits := func(what string, r response) {
+		t.Helper()
+		if n := headerBytes(r); n >= 4096 {
+			t.Errorf("%s: the header block is %d bytes, want under 4096", what, n)
+		}
+	}
+	csrf := func() string {
+		t.Helper()
+		var v struct {
+			CSRFToken string `json:"csrfToken"`
+		}
+		r := b.get(publicOrigin + "/api/auth/csrf")
+		if err := json.Unmarshal([]byte(r.body), &v); err != nil {
+			t.Fatal(err)
+		}
+		return v.CSRFToken
+	}
+	start := b.post(publicOrigin+"/api/auth/signin/oidc", url.Values{"csrfToken": {csrf()}})
+	fits("sign-in", start)
+	back := b.get(b.toIdP(start).location(t).String())
+	fits("callback", back)
+	login, _ := e.idp.LastLogin()
+	if len(login.IDToken) < 6000 {
+		t.Fatalf("the ID token is %d bytes; the test needs a large one", len(login.IDToken))
+	}
+	if store.Len() != 1 {
+		t.Errorf("overflow store holds %d sessions, want 1", store.Len())
+	}
+	if s := b.get(publicOrigin + "/api/auth/session"); !strings.Contains(s.body, "Ada") {
+		t.Fatalf("not signed in: %s", s.body)
+	}
+
+	out := b.post(publicOrigin+"/api/auth/signout", url.Values{"csrfToken": {csrf()}})
+	fits("sign-out", out)
+	q := out.location(t).Query()
+	if q.Has("id_token_hint") {
+		t.Errorf("the logout URL carries the %d-byte ID token", len(login.IDToken))
+	}
+	for k, want := range map[string]string{"client_id": e.idp.ClientID, "post_logout_redirect_uri": publicOrigin + "/auth/sign-out"} {
+		if got := q.Get(k); got != want {
+			t.Errorf("%s = %q, want %q", k, got, want)
+		}
+	}
+	e.wantLog(t, "sign-out without id_token_hint")
+	page := b.get(b.get(out.location(t).String()).location(t).String())
+	if page.status != http.StatusOK || !strings.Contains(page.body, "Signing out") {
+		t.Errorf("post-logout page: %d %.200q", page.status, page.body)
+	}
+	if store.Len() != 0 {
+		t.Errorf("overflow store holds %d sessions after sign-out, want 0", store.Len())
 	}
 }

@@ -91,5 +91,23 @@ func (a *Auth) idpLogoutURL(ctx context.Context, p *Provider, rec *Record, postL
 		req.EndSessionEndpoint = m.EndSessionEndpoint
 		req.AuthorizationEndpoint = m.AuthorizationEndpoint
 	}
-	return p.logoutURL(req)
+	u := p.logoutURL(req)
+	if len(u) > maxLogoutURL && req.IDTokenHint != "" {
+		// A large ID token in the URL would push the redirect's headers past
+		// a proxy's 4 KB buffer (nginx answers 502, "upstream sent too big
+		// header") and the URL past the 8 KB request line most servers
+		// accept. RP-Initiated Logout 1.0 lets client_id, which is sent
+		// anyway, stand in for id_token_hint; the IdP may then ask the user
+		// to confirm the sign-out.
+		a.log.InfoContext(ctx, "sign-out without id_token_hint: the ID token is too large for a URL",
+			"provider", p.ID, "id_token_bytes", len(req.IDTokenHint))
+		req.IDTokenHint = ""
+		u = p.logoutURL(req)
+	}
+	return u
 }
+
+// maxLogoutURL is the longest IdP logout URL sent with id_token_hint. Like
+// maxCookieSession, it leaves 1.5 KB of a 4 KB response header block for
+// the sign-out response's cookies and security headers.
+const maxLogoutURL = 2560
