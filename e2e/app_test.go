@@ -76,8 +76,10 @@ func reserveApp(t testing.TB) (port int, url string) {
 
 // startApp builds and starts the app with a clean environment: PATH, HOME
 // and env, plus defaults for what env leaves out: HOST=127.0.0.1, PORT (a
-// free port), AUTH_URL (http://127.0.0.1:PORT) and AUTH_SECRET (random). It
-// runs in an empty temp directory, so no .env file of the repository is read.
+// free port), AUTH_URL (http://127.0.0.1:PORT; an AUTH_URL given as "" stays
+// empty, for an app that takes its origin from the request) and AUTH_SECRET
+// (random). It runs in an empty temp directory, so no .env file of the
+// repository is read.
 // It waits for GET /healthz to answer 200 and stops the app when the test
 // ends; the app's output stays available through Logs.
 func startApp(t testing.TB, env map[string]string) *App {
@@ -98,7 +100,7 @@ func startApp(t testing.TB, env map[string]string) *App {
 		t.Fatalf("PORT %q: %v", vars["PORT"], err)
 	}
 	url := "http://127.0.0.1:" + vars["PORT"]
-	if vars["AUTH_URL"] == "" {
+	if _, set := vars["AUTH_URL"]; !set {
 		vars["AUTH_URL"] = url
 	}
 	if _, ok := vars["AUTH_SECRET"]; !ok {

@@ -38,6 +38,8 @@ const (
 type browserConfig struct {
 	width, height int
 	mobile        bool
+	flags         []chromedp.ExecAllocatorOption // extra command-line flags
+	listeners     []func(ev any)                 // extra listeners of the tab's CDP events
 }
 
 // A BrowserOption changes the browser that newBrowser starts.
@@ -48,6 +50,23 @@ type BrowserOption func(*browserConfig)
 func phoneSize() BrowserOption {
 	return func(c *browserConfig) {
 		c.width, c.height, c.mobile = phoneWidth, phoneHeight, true
+	}
+}
+
+// ignoreCertErrors makes Chromium accept any TLS certificate, such as the
+// self-signed one the nginx test makes. Only the browser of a test that asks
+// for it gets the flag.
+func ignoreCertErrors() BrowserOption {
+	return func(c *browserConfig) {
+		c.flags = append(c.flags, chromedp.IgnoreCertErrors)
+	}
+}
+
+// withListener hands every CDP event of the tab to fn as well. fn runs in
+// chromedp's event loop: it must be quick and must not send CDP commands.
+func withListener(fn func(ev any)) BrowserOption {
+	return func(c *browserConfig) {
+		c.listeners = append(c.listeners, fn)
 	}
 }
 
@@ -89,7 +108,7 @@ func newBrowser(t testing.TB, opts ...BrowserOption) context.Context {
 	profile := t.TempDir() // removed after the browser is gone (cleanups run last-in first-out)
 	chromeOut := newLogBuffer()
 
-	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(),
+	allocOpts := []chromedp.ExecAllocatorOption{
 		chromedp.ExecPath(exe),
 		chromedp.Flag("headless", true),
 		chromedp.Flag("no-sandbox", true),
@@ -101,9 +120,19 @@ func newBrowser(t testing.TB, opts ...BrowserOption) context.Context {
 		chromedp.UserDataDir(profile),
 		chromedp.WindowSize(cfg.width, cfg.height),
 		chromedp.CombinedOutput(chromeOut),
-	)
+	}
+	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), append(allocOpts, cfg.flags...)...)
 	rec := &recorder{}
-	tabCtx, cancelTab := chromedp.NewContext(allocCtx, chromedp.WithListener(rec.listen))
+	listen := rec.listen
+	if len(cfg.listeners) > 0 {
+		listen = func(ev any) {
+			rec.listen(ev)
+			for _, l := range cfg.listeners {
+				l(ev)
+			}
+		}
+	}
+	tabCtx, cancelTab := chromedp.NewContext(allocCtx, chromedp.WithListener(listen))
 	ctx := context.WithValue(tabCtx, recorderKey{}, rec)
 
 	// The first Do starts the browser and binds it to ctx, which must have no
