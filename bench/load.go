@@ -1,0 +1,451 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	_ "embed"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+)
+
+//go:embed load.lua
+var loadScript []byte
+
+// target is one thing the load tests measure.
+type target struct {
+	ID       string `json:"id"`
+	Label    string `json:"label"`
+	Baseline bool   `json:"baseline,omitempty"`
+	path     string
+	htmx     bool
+	signedIn bool   // send the sessions' cookies
+	want     string // in every response body
+}
+
+// targets: the baseline first; it gets the signed-in cookies too, so wrk
+// sends the same requests to both servers.
+var targets = []target{
+	{ID: "hello", Label: "hello-world (baseline)", Baseline: true, path: "/", signedIn: true},
+	{ID: "home", Label: "GET / signed in", path: "/", signedIn: true, want: `id="welcome"`},
+	{ID: "session", Label: "GET /api/auth/session", path: "/api/auth/session", signedIn: true, want: `"user":`},
+	{ID: "fragment", Label: "GET /fragments/nav (htmx)", path: "/fragments/nav", htmx: true, signedIn: true, want: `id="nav-sign-out"`},
+	{ID: "anon", Label: "GET / signed out", path: "/", want: `id="sign-in"`},
+}
+
+// loadRun is one wrk run.
+type loadRun struct {
+	Target   string  `json:"target"`
+	Conns    int     `json:"conns"`
+	Round    int     `json:"round"`
+	Requests int64   `json:"requests"`
+	RPS      float64 `json:"rps"`
+	P50      float64 `json:"p50_ms"`
+	P90      float64 `json:"p90_ms"`
+	P99      float64 `json:"p99_ms"`
+	Max      float64 `json:"max_ms"`
+	BytesReq float64 `json:"bytes_per_request"`
+	CPUus    float64 `json:"cpu_us_per_request"` // server CPU (user+system) per request
+}
+
+// loadTests starts the app and the baseline, signs users in, and runs
+// every target at every connection count, round after round.
+func loadTests(ctx context.Context, o options, bins binaries, tmp string, res *results) error {
+	appDir, err := os.MkdirTemp(tmp, "app-")
+	if err != nil {
+		return err
+	}
+	app, err := startApp(bins.app, appDir, filepath.Join(tmp, "app.log"))
+	if err != nil {
+		return err
+	}
+	defer app.stop()
+	if _, err := app.waitFor("/", time.Now(), 10*time.Second); err != nil {
+		return err
+	}
+
+	step("signing in %d sessions through the development IdP", o.sessions*len(demoUsers))
+	sessions, err := signInAll(app.base, o.sessions)
+	if err != nil {
+		return err
+	}
+	res.RealCookie = realCookie(sessions)
+	homeBody, err := checkTarget(app.base, targets[1], sessions)
+	if err != nil {
+		return err
+	}
+	res.HomeBodyBytes = homeBody
+	if res.IdleRSSkB, err = procStatus(app.cmd.Process.Pid, "VmRSS"); err != nil {
+		return err
+	}
+
+	hello, err := startHello(bins.hello, filepath.Join(tmp, "hello.log"), homeBody)
+	if err != nil {
+		return err
+	}
+	defer hello.stop()
+	if _, err := hello.waitFor("/", time.Now(), 10*time.Second); err != nil {
+		return err
+	}
+	script := filepath.Join(tmp, "load.lua")
+	if err := os.WriteFile(script, loadScript, 0o600); err != nil {
+		return err
+	}
+	server := func(t target) *proc {
+		if t.Baseline {
+			return hello
+		}
+		return app
+	}
+	for _, t := range targets {
+		if _, err := checkTarget(server(t).base, t, sessions); err != nil {
+			return err
+		}
+	}
+
+	step("warming up")
+	for _, t := range targets {
+		if _, err := measure(ctx, server(t), t, script, sessions, 32, time.Second); err != nil {
+			return err
+		}
+	}
+	total := o.rounds * len(o.conns) * len(targets)
+	step("%d load tests of %s each (about %s)", total, o.duration, (time.Duration(total) * (o.duration + 700*time.Millisecond)).Round(time.Minute))
+	for round := 1; round <= o.rounds; round++ {
+		if round > 1 {
+			// Fresh sessions each round, as browsers keep their cookies
+			// fresh: the app refreshes access tokens that are about to
+			// expire, and the dev IdP's last 15 minutes.
+			if sessions, err = signInAll(app.base, o.sessions); err != nil {
+				return err
+			}
+		}
+		for _, c := range o.conns {
+			for _, t := range targets {
+				r, err := measure(ctx, server(t), t, script, sessions, c, o.duration)
+				if err != nil {
+					return err
+				}
+				r.Round = round
+				res.Runs = append(res.Runs, r)
+				step("round %d  %-28s c=%-4d %9.0f req/s  p50 %6.2f ms  p99 %6.2f ms  %5.1f µs CPU/req",
+					round, t.Label, c, r.RPS, r.P50, r.P99, r.CPUus)
+			}
+		}
+	}
+	if res.PeakRSSkB, err = procStatus(app.cmd.Process.Pid, "VmHWM"); err != nil {
+		return err
+	}
+	if res.HelloPeakRSSkB, err = procStatus(hello.cmd.Process.Pid, "VmHWM"); err != nil {
+		return err
+	}
+	res.Targets = targets
+	res.Conns = o.conns
+	return nil
+}
+
+func signInAll(base string, perUser int) ([]*session, error) {
+	var out []*session
+	for range perUser {
+		for _, u := range demoUsers {
+			s, err := signIn(base, u.username, u.password, u.name)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, s)
+		}
+	}
+	return out, nil
+}
+
+// realCookie summarises the session cookies the real flow produced.
+func realCookie(sessions []*session) realCookieResult {
+	r := realCookieResult{Min: sessions[0].sessionBytes, Max: sessions[0].sessionBytes}
+	var signIns []float64
+	for _, s := range sessions {
+		r.Min = min(r.Min, s.sessionBytes)
+		r.Max = max(r.Max, s.sessionBytes)
+		r.Chunks = max(r.Chunks, s.chunks)
+		r.HeaderMax = max(r.HeaderMax, len(s.cookie))
+		signIns = append(signIns, ms(s.elapsed))
+	}
+	r.SignInMS = median(signIns)
+	return r
+}
+
+// checkTarget requests t once per session the way wrk will and checks the
+// answer: 200, the expected content, and no Set-Cookie for a signed-in
+// request (the session is read, not re-issued). It returns the body size.
+func checkTarget(base string, t target, sessions []*session) (int, error) {
+	c := &http.Client{
+		Timeout:       10 * time.Second,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}
+	cookies := []string{""}
+	if t.signedIn {
+		cookies = cookies[:0]
+		for _, s := range sessions {
+			cookies = append(cookies, s.cookie)
+		}
+	}
+	size := 0
+	for i, ck := range cookies {
+		req, err := http.NewRequest(http.MethodGet, base+t.path, nil)
+		if err != nil {
+			return 0, err
+		}
+		if ck != "" {
+			req.Header.Set("Cookie", ck)
+		}
+		if t.htmx {
+			req.Header.Set("HX-Request", "true")
+		}
+		resp, err := c.Do(req)
+		if err != nil {
+			return 0, fmt.Errorf("%s: %w", t.Label, err)
+		}
+		body, err := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if err != nil {
+			return 0, fmt.Errorf("%s: %w", t.Label, err)
+		}
+		switch {
+		case resp.StatusCode != http.StatusOK:
+			return 0, fmt.Errorf("%s: status %d, want 200", t.Label, resp.StatusCode)
+		case t.want != "" && !bytes.Contains(body, []byte(t.want)):
+			return 0, fmt.Errorf("%s: the response lacks %q", t.Label, t.want)
+		case t.signedIn && !t.Baseline && len(resp.Header.Values("Set-Cookie")) > 0:
+			return 0, fmt.Errorf("%s: a signed-in request got Set-Cookie %q", t.Label, resp.Header.Values("Set-Cookie"))
+		case t.signedIn && !t.Baseline && t.ID != "session" && !bytes.Contains(body, []byte(sessions[i].name)):
+			return 0, fmt.Errorf("%s: the page does not name %s", t.Label, sessions[i].name)
+		}
+		size = len(body)
+	}
+	return size, nil
+}
+
+// measure runs wrk against t with conns connections for d and checks
+// that every response was a 200: wrk's socket errors and error statuses,
+// and for the app its request log, which names every response's status.
+func measure(ctx context.Context, p *proc, t target, script string, sessions []*session, conns int, d time.Duration) (loadRun, error) {
+	r := loadRun{Target: t.ID, Conns: conns}
+	threads := min(conns, 2)
+	args := []string{
+		"-t", strconv.Itoa(threads), "-c", strconv.Itoa(conns), "-d", fmt.Sprintf("%ds", max(1, int(d.Round(time.Second).Seconds()))),
+		"--timeout", "5s", "--latency", "-s", script, p.base + t.path, "--", t.path, "0",
+	}
+	if t.htmx {
+		args[len(args)-1] = "1"
+	}
+	if t.signedIn {
+		for _, s := range sessions {
+			args = append(args, s.cookie)
+		}
+	}
+	if err := os.Truncate(p.logPath, 0); err != nil {
+		return r, err
+	}
+	pid := p.cmd.Process.Pid
+	before, err := cpuTicks(pid)
+	if err != nil {
+		return r, err
+	}
+	runCtx, cancel := context.WithTimeout(ctx, d+30*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(runCtx, "wrk", args...)
+	var out, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &stderr
+	if err := cmd.Run(); err != nil {
+		return r, fmt.Errorf("wrk %s c=%d: %w\n%s%s", t.Label, conns, err, out.String(), stderr.String())
+	}
+	after, err := cpuTicks(pid)
+	if err != nil {
+		return r, err
+	}
+	time.Sleep(100 * time.Millisecond) // let the last requests reach the log
+	w, err := parseWrk(out.String())
+	if err != nil {
+		return r, fmt.Errorf("wrk %s c=%d: %w\n%s", t.Label, conns, err, out.String())
+	}
+	if w.requests == 0 {
+		return r, fmt.Errorf("wrk %s c=%d: no requests completed", t.Label, conns)
+	}
+	if errs := w.socketErrors(); errs != "" || w.non2xx3xx > 0 || w.status > 0 {
+		return r, fmt.Errorf("wrk %s c=%d: %s; %d non-2xx/3xx responses, %d error statuses\n%s",
+			t.Label, conns, errs, w.non2xx3xx, w.status, out.String())
+	}
+	if !t.Baseline {
+		if err := checkLog(p.logPath, w.requests, conns); err != nil {
+			return r, fmt.Errorf("%s c=%d: %w", t.Label, conns, err)
+		}
+	}
+	r.Requests = w.requests
+	r.RPS = float64(w.requests) / (float64(w.durationUS) / 1e6)
+	r.P50, r.P90, r.P99, r.Max = w.p50/1000, w.p90/1000, w.p99/1000, w.max/1000
+	r.BytesReq = float64(w.bytes) / float64(w.requests)
+	r.CPUus = float64(after-before) * float64(clockTick.Microseconds()) / float64(w.requests)
+	time.Sleep(500 * time.Millisecond) // TIME_WAIT and the machine settle a little
+	return r, nil
+}
+
+// wrkOutput is what measure reads from wrk: the BENCH line the script's
+// done() prints (exact counts, latency percentiles in µs) and wrk's own
+// summary lines.
+type wrkOutput struct {
+	requests, durationUS, bytes                  int64
+	connect, read, write, status, timeout        int64
+	p50, p90, p99, max                           float64
+	non2xx3xx                                    int64
+	sawLatency, sawRequests                      bool
+	sockConnect, sockRead, sockWrite, sockTimout int64
+}
+
+func (w wrkOutput) socketErrors() string {
+	if w.connect+w.read+w.write+w.timeout+w.sockConnect+w.sockRead+w.sockWrite+w.sockTimout == 0 {
+		return ""
+	}
+	return fmt.Sprintf("socket errors: connect %d, read %d, write %d, timeout %d",
+		max(w.connect, w.sockConnect), max(w.read, w.sockRead), max(w.write, w.sockWrite), max(w.timeout, w.sockTimout))
+}
+
+var (
+	benchLine   = regexp.MustCompile(`(?m)^BENCH (.*)$`)
+	non2xxLine  = regexp.MustCompile(`(?m)^\s*Non-2xx or 3xx responses:\s*(\d+)`)
+	socketLine  = regexp.MustCompile(`(?m)^\s*Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)`)
+	latencyLine = regexp.MustCompile(`(?m)^\s*Latency Distribution`)
+	reqsLine    = regexp.MustCompile(`(?m)^\s*Requests/sec:\s*[0-9.]+`)
+)
+
+func parseWrk(out string) (wrkOutput, error) {
+	var w wrkOutput
+	m := benchLine.FindStringSubmatch(out)
+	if m == nil {
+		return w, errors.New("no BENCH line in wrk's output (is load.lua's done() running?)")
+	}
+	for _, kv := range strings.Fields(m[1]) {
+		k, v, _ := strings.Cut(kv, "=")
+		f, err := strconv.ParseFloat(v, 64)
+		if err != nil {
+			return w, fmt.Errorf("bad %s in BENCH line", kv)
+		}
+		switch k {
+		case "requests":
+			w.requests = int64(f)
+		case "duration_us":
+			w.durationUS = int64(f)
+		case "bytes":
+			w.bytes = int64(f)
+		case "connect":
+			w.connect = int64(f)
+		case "read":
+			w.read = int64(f)
+		case "write":
+			w.write = int64(f)
+		case "status":
+			w.status = int64(f)
+		case "timeout":
+			w.timeout = int64(f)
+		case "p50":
+			w.p50 = f
+		case "p90":
+			w.p90 = f
+		case "p99":
+			w.p99 = f
+		case "max":
+			w.max = f
+		}
+	}
+	if m := non2xxLine.FindStringSubmatch(out); m != nil {
+		w.non2xx3xx, _ = strconv.ParseInt(m[1], 10, 64)
+	}
+	if m := socketLine.FindStringSubmatch(out); m != nil {
+		w.sockConnect, _ = strconv.ParseInt(m[1], 10, 64)
+		w.sockRead, _ = strconv.ParseInt(m[2], 10, 64)
+		w.sockWrite, _ = strconv.ParseInt(m[3], 10, 64)
+		w.sockTimout, _ = strconv.ParseInt(m[4], 10, 64)
+	}
+	w.sawLatency = latencyLine.MatchString(out)
+	w.sawRequests = reqsLine.MatchString(out)
+	if !w.sawLatency || !w.sawRequests || w.durationUS <= 0 {
+		return w, errors.New("wrk's output lacks its latency distribution or requests/sec")
+	}
+	return w, nil
+}
+
+// checkLog reads the app's request log of one run: every request it
+// answered must have been a 200, and it must have answered at least as
+// many as wrk counted. Any error logged fails the run too, except for the
+// requests wrk abandons when its time is up: at most one per connection,
+// whose render the app logs as failing with "context canceled" (no client
+// is left to receive that 500).
+func checkLog(path string, wrkRequests int64, conns int) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	var logged, bad, cancelled int64
+	statuses := map[string]int64{}
+	var problems []string
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	for sc.Scan() {
+		line := sc.Text()
+		if status, ok := requestStatus(line); ok {
+			logged++
+			if status != "200" {
+				bad++
+				statuses[status]++
+			}
+			continue
+		}
+		if strings.Contains(line, `msg="render page"`) && strings.Contains(line, `err="context canceled"`) {
+			cancelled++
+			continue
+		}
+		if strings.Contains(line, "level=ERROR") || strings.Contains(line, "level=WARN") {
+			if len(problems) < 5 {
+				problems = append(problems, line)
+			}
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return err
+	}
+	if cancelled <= int64(conns) && statuses["500"] <= cancelled {
+		bad -= statuses["500"]
+		delete(statuses, "500")
+	}
+	switch {
+	case bad > 0:
+		return fmt.Errorf("the app answered %d requests with another status than 200: %v", bad, statuses)
+	case len(problems) > 0:
+		return fmt.Errorf("the app logged problems:\n%s", strings.Join(problems, "\n"))
+	case logged < wrkRequests:
+		return fmt.Errorf("the app logged %d requests, wrk counted %d", logged, wrkRequests)
+	}
+	return nil
+}
+
+// requestStatus returns the status of a request-log line
+// ("... msg=request method=GET path=/ status=200 ...").
+func requestStatus(line string) (string, bool) {
+	if !strings.Contains(line, " msg=request ") {
+		return "", false
+	}
+	_, rest, ok := strings.Cut(line, " status=")
+	if !ok {
+		return "", false
+	}
+	status, _, _ := strings.Cut(rest, " ")
+	return status, true
+}

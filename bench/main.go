@@ -1,0 +1,182 @@
+// Command bench measures Signet against a plain Go hello-world server on
+// loopback, in one run, and writes the results to bench/results.
+//
+// It builds the app and the baseline (bench/hello), times the app's start
+// to its first page, signs a set of users in through the real flow (the
+// app's sign-in form, the embedded development IdP's login form, the
+// callback) to get their session cookies, and drives load with wrk at
+// several connection counts: authenticated GET /, GET /api/auth/session,
+// an htmx fragment, signed-out GET /, and the baseline returning a body
+// as large as the authenticated home page. Every round measures every
+// target, so each figure has a same-round baseline; the report gives
+// medians over the rounds. It also runs the Go micro-benchmarks and the
+// cookie-size report of auth and handlers.
+//
+// Any socket error, timeout or response other than the expected 200 fails
+// the run.
+//
+// Usage, from the repository root:
+//
+//	go run ./bench            # full run, about ten minutes
+//	go run ./bench -quick     # a short run, for trying things
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// options are the command line.
+type options struct {
+	quick     bool
+	duration  time.Duration
+	rounds    int
+	conns     []int
+	sessions  int // signed-in sessions per demo user
+	startups  int
+	out       string
+	micro     bool
+	benchtime string
+}
+
+func main() {
+	if err := run(); err != nil {
+		fmt.Fprintln(os.Stderr, "bench: FAIL:", err)
+		os.Exit(1)
+	}
+}
+
+func run() error {
+	var o options
+	var conns string
+	flag.BoolVar(&o.quick, "quick", false, "short run: 2 s per load test, 3 rounds, fewer start-ups, short micro-benchmarks")
+	flag.DurationVar(&o.duration, "d", 8*time.Second, "duration of each load test")
+	flag.IntVar(&o.rounds, "rounds", 3, "rounds of load tests (figures are medians over rounds; at least 3)")
+	flag.StringVar(&conns, "c", "1,32,256", "connection counts")
+	flag.IntVar(&o.sessions, "sessions", 4, "sessions signed in per demo user")
+	flag.IntVar(&o.startups, "startups", 7, "start-ups timed (median reported)")
+	flag.StringVar(&o.out, "out", "bench/results", "results folder")
+	flag.BoolVar(&o.micro, "micro", true, "run the Go micro-benchmarks and the cookie-size report")
+	flag.StringVar(&o.benchtime, "benchtime", "1s", "go test -benchtime for the micro-benchmarks")
+	flag.Parse()
+	if o.quick {
+		o.duration = 2 * time.Second
+		o.startups = 3
+		o.benchtime = "200ms"
+	}
+	if o.rounds < 3 {
+		return errors.New("-rounds must be at least 3: the report gives medians")
+	}
+	for _, s := range strings.Split(conns, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(s))
+		if err != nil || n < 1 || n > 4096 {
+			return fmt.Errorf("bad connection count %q", s)
+		}
+		o.conns = append(o.conns, n)
+	}
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	// Bound the whole run, whatever happens.
+	ctx, cancel := context.WithTimeout(ctx, 40*time.Minute)
+	defer cancel()
+
+	if _, err := exec.LookPath("wrk"); err != nil {
+		return errors.New("wrk is not installed: run `go tool -modfile=tools/go.mod task system-deps` (Debian package wrk)")
+	}
+	root, err := moduleRoot()
+	if err != nil {
+		return err
+	}
+	if err := os.Chdir(root); err != nil {
+		return err
+	}
+	tmp, err := os.MkdirTemp("", "signet-bench-")
+	step("work folder %s", tmp)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if os.Getenv("BENCH_KEEP") == "" {
+			os.RemoveAll(tmp)
+		}
+	}()
+
+	began := time.Now()
+	res := &results{Started: began.UTC(), Options: o.describe(), Machine: describeMachine()}
+	step("building the app and the baseline")
+	bins, err := build(ctx, tmp)
+	if err != nil {
+		return err
+	}
+	step("timing start-up to the first 200 (%d starts)", o.startups)
+	if res.Startup, err = measureStartup(ctx, bins, tmp, o.startups); err != nil {
+		return err
+	}
+	if err := loadTests(ctx, o, bins, tmp, res); err != nil {
+		return err
+	}
+	if o.micro {
+		step("Go micro-benchmarks and the cookie-size report")
+		if res.Micro, err = microBenchmarks(ctx, tmp, o.benchtime); err != nil {
+			return err
+		}
+		if res.Cookies, err = cookieReport(ctx, tmp); err != nil {
+			return err
+		}
+	}
+	res.Elapsed = time.Since(began).Round(time.Second).String()
+	res.evaluate()
+	if err := res.write(o.out); err != nil {
+		return err
+	}
+	fmt.Println()
+	fmt.Print(res.markdown())
+	fmt.Printf("\nwrote %s\n", strings.Join([]string{
+		filepath.Join(o.out, "results.md"), filepath.Join(o.out, "throughput.svg"), filepath.Join(o.out, "results.json"),
+	}, ", "))
+	if missed := res.missed(); len(missed) > 0 {
+		fmt.Printf("targets missed: %s\n", strings.Join(missed, "; "))
+	}
+	return nil
+}
+
+func (o options) describe() string {
+	cs := make([]string, len(o.conns))
+	for i, c := range o.conns {
+		cs[i] = strconv.Itoa(c)
+	}
+	s := fmt.Sprintf("%d rounds × %s per load test; connections %s; %d sessions per demo user", o.rounds, o.duration, strings.Join(cs, ", "), o.sessions)
+	if o.quick {
+		s = "quick: " + s
+	}
+	return s
+}
+
+// step prints a progress line to stderr.
+func step(format string, args ...any) {
+	fmt.Fprintf(os.Stderr, "bench: "+format+"\n", args...)
+}
+
+// moduleRoot is the directory of the main module's go.mod.
+func moduleRoot() (string, error) {
+	out, err := exec.Command("go", "env", "GOMOD").Output()
+	if err != nil {
+		return "", fmt.Errorf("go env GOMOD: %w", err)
+	}
+	gomod := strings.TrimSpace(string(out))
+	if gomod == "" || gomod == os.DevNull {
+		return "", errors.New("run the bench inside the Signet repository")
+	}
+	return filepath.Dir(gomod), nil
+}
