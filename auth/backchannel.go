@@ -32,7 +32,7 @@ func (a *Auth) handleBackchannelLogout(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusBadRequest, map[string]string{"error": "invalid_request", "error_description": "invalid logout token"})
 		return
 	}
-	a.revoked.revoke(lt.issuer, lt.sid, lt.sub)
+	a.revoked.revoke(lt.issuer, lt.sid, lt.sub, a.now())
 	a.log.InfoContext(ctx, "back-channel logout", "provider", lt.provider.ID, "sub", lt.sub, "sid", lt.sid)
 	if a.cfg.Events.IdPLogout != nil {
 		a.cfg.Events.IdPLogout(ctx, LogoutEvent{Provider: lt.provider.ID, Issuer: lt.issuer, Subject: lt.sub, SID: lt.sid, Channel: "backchannel"})

@@ -40,7 +40,7 @@ func (a *Auth) handleFrontchannelLogout(w http.ResponseWriter, r *http.Request) 
 		http.Error(w, "unknown issuer", http.StatusBadRequest)
 		return
 	}
-	a.revoked.revoke(iss, sid, "")
+	a.revoked.revoke(iss, sid, "", a.now())
 	if err == nil && rec.Provider == p.ID && rec.SID == sid {
 		a.sessions.clear(w, r, jar, id)
 	}

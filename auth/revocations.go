@@ -11,7 +11,7 @@ import (
 // session could live.
 type revocations struct {
 	mu     sync.Mutex
-	sids   map[string]time.Time // iss + " " + sid → when it was revoked
+	sids   map[string]time.Time // iss + " " + sid → sessions issued up to this time are revoked
 	subs   map[string]time.Time // iss + " " + sub → sessions issued before this are revoked
 	jtis   map[string]time.Time // logout token ids seen → when to forget them
 	now    func() time.Time
@@ -26,18 +26,23 @@ func newRevocations(now func() time.Time, maxAge time.Duration) *revocations {
 	}
 }
 
-// revoke records a logout of iss's session sid, or of every session of sub
-// issued up to now.
-func (v *revocations) revoke(iss, sid, sub string) {
+// revoke records a logout of the sessions of iss's session sid (or, without
+// sid, of sub) that were issued up to cutoff. Sessions signed in later are
+// not affected, even when the IdP reuses the sid (an IdP session that
+// outlived a local-only sign-out).
+func (v *revocations) revoke(iss, sid, sub string, cutoff time.Time) {
 	v.mu.Lock()
 	defer v.mu.Unlock()
-	now := v.now()
+	m, k := v.subs, iss+" "+sub
 	if sid != "" {
-		v.sids[iss+" "+sid] = now
-	} else if sub != "" {
-		v.subs[iss+" "+sub] = now
+		m, k = v.sids, iss+" "+sid
+	} else if sub == "" {
+		return
 	}
-	v.sweep(now)
+	if cutoff.After(m[k]) {
+		m[k] = cutoff
+	}
+	v.sweep(v.now())
 }
 
 // seen records a logout token id and reports whether it was seen before.
@@ -59,12 +64,14 @@ func (v *revocations) revoked(rec *Record) bool {
 	if len(v.sids) == 0 && len(v.subs) == 0 {
 		return false
 	}
+	// Issue times are kept to the second in the session record, so the
+	// comparison is made in whole seconds.
 	if rec.SID != "" {
-		if _, ok := v.sids[rec.Issuer+" "+rec.SID]; ok {
+		if at, ok := v.sids[rec.Issuer+" "+rec.SID]; ok && rec.IssuedAt.Unix() <= at.Unix() {
 			return true
 		}
 	}
-	if at, ok := v.subs[rec.Issuer+" "+rec.Subject]; ok && !rec.IssuedAt.After(at) {
+	if at, ok := v.subs[rec.Issuer+" "+rec.Subject]; ok && rec.IssuedAt.Unix() <= at.Unix() {
 		return true
 	}
 	return false

@@ -38,9 +38,12 @@ func (a *Auth) handleSignOut(w http.ResponseWriter, r *http.Request) {
 	}
 	a.sessions.clear(w, r, jar, id)
 	if rec != nil && rec.SID != "" {
-		// The IdP session is ending: a copy of this cookie (the cookie
-		// strategy cannot delete it) must not outlive it.
-		a.revoked.revoke(rec.Issuer, rec.SID, "")
+		// A copy of this cookie (the cookie strategy cannot delete it) must
+		// not outlive the sign-out. Only sessions issued up to this one's
+		// sign-in are revoked: the IdP may keep the sid (a local-only
+		// sign-out, or a cancelled IdP logout) and a later sign-in with it
+		// must work.
+		a.revoked.revoke(rec.Issuer, rec.SID, "", rec.IssuedAt)
 	}
 
 	target := relativeTo(a.redirectTarget(ctx, r, r.PostFormValue("callbackUrl")), a.origin(r))

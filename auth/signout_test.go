@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/signet-auth/signet/auth/internal/fakeidp"
 )
@@ -351,5 +352,28 @@ func TestSignOutRevokesCopiesOfTheCookie(t *testing.T) {
 	b.post("/api/auth/signout", url.Values{"csrfToken": {b.csrf()}})
 	if s := thief.session(); s != nil {
 		t.Errorf("a copy of the session cookie survived sign-out: %v", s)
+	}
+}
+
+// After a local-only sign-out the IdP session lives on, and the next
+// sign-in may carry the same sid: it must work, while the old cookie stays
+// dead. (The clock moves on between the two sign-ins, as it does for a
+// person.)
+func TestSignInAgainWithTheSameSID(t *testing.T) {
+	e := newEnv(t, withIdP(fakeidp.Options{NoEndSession: true}))
+	e.idp.SetClaims(func(c map[string]any) { c["sid"] = "idp-session-1" })
+	b := e.browser()
+	b.signIn()
+	app, _ := url.Parse(e.app.URL)
+	old := e.browser()
+	old.jar.SetCookies(app, b.jar.Cookies(app))
+	b.post("/api/auth/signout", url.Values{"csrfToken": {b.csrf()}})
+	e.clock.Advance(2 * time.Second)
+	b.signIn()
+	if b.session() == nil {
+		t.Fatal("signing in again with the IdP's same sid is refused")
+	}
+	if s := old.session(); s != nil {
+		t.Errorf("the signed-out cookie works again: %v", s)
 	}
 }
