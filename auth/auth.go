@@ -114,7 +114,8 @@ func New(cfg Config) (*Auth, error) {
 	if a.flowKeys, err = newKeyring(cfg.Secrets, "signet flow", flowMaxAge); err != nil {
 		return nil, fmt.Errorf("auth: %w", err)
 	}
-	a.sessions = sessionStorage{keys: a.sessionKeys, store: cfg.Session.Store, overflow: cfg.Session.Overflow, now: a.now}
+	a.sessions = sessionStorage{keys: a.sessionKeys, store: cfg.Session.Store, overflow: cfg.Session.Overflow, now: a.now,
+		cache: newSessionCache(sessionCacheSize, a.cfg.Session.MaxAge)}
 	a.revoked = newRevocations(a.now, a.cfg.Session.MaxAge)
 	a.tokens = newTokenState(a.now)
 	a.crossOrigin = http.NewCrossOriginProtection()

@@ -18,6 +18,7 @@ type sessionStorage struct {
 	store    Store
 	overflow Store
 	now      func() time.Time
+	cache    *sessionCache // decoded cookie sessions; nil: none
 }
 
 // maxCookieSession is the longest session cookie value written when an
@@ -60,6 +61,14 @@ func (s sessionStorage) load(r *http.Request, jar cookieJar) (*Record, string, e
 		}
 		return nil, "", errNoSession
 	}
+	if s.cache != nil && s.store == nil {
+		if rec, ok := s.cache.get(v); ok {
+			if !s.now().Before(rec.Expires) {
+				return nil, "", errors.New("session expired")
+			}
+			return rec, "", nil
+		}
+	}
 	b, err := s.keys.open(sessionSealName, v)
 	store := s.store
 	if err != nil && s.store == nil && s.overflow != nil {
@@ -83,6 +92,9 @@ func (s sessionStorage) load(r *http.Request, jar cookieJar) (*Record, string, e
 	}
 	if !s.now().Before(rec.Expires) {
 		return nil, "", errors.New("session expired")
+	}
+	if s.cache != nil && store == nil {
+		s.cache.put(v, rec)
 	}
 	return rec, id, nil
 }

@@ -1,0 +1,161 @@
+package auth
+
+import (
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"reflect"
+	"testing"
+	"time"
+)
+
+// cachedRequest is a request carrying rec's session cookie, sealed by a.
+func cachedRequest(t *testing.T, a *Auth, rec *Record) *http.Request {
+	t.Helper()
+	r := httptest.NewRequest(http.MethodGet, "http://app.bench/", nil)
+	for _, c := range benchCookies(t, a, rec) {
+		r.AddCookie(c)
+	}
+	return r
+}
+
+func TestSessionCacheServesCopies(t *testing.T) {
+	clock := newTestClock()
+	a := benchAuth(t, nil, clock.Now)
+	rec := benchSeedsRecord(t, 0, true)
+	rec.Token["roles"] = []any{"reader"}
+	rec.Expires = clock.Now().Add(time.Hour)
+	r := cachedRequest(t, a, rec)
+
+	first, _, err := a.sessions.load(r, a.jar(r))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := a.sessions.cache.len(); got != 1 {
+		t.Fatalf("cache holds %d sessions after a read, want 1", got)
+	}
+	second, _, err := a.sessions.load(r, a.jar(r))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(first, second) {
+		t.Errorf("cached read differs:\n got %+v\nwant %+v", second, first)
+	}
+	// Callers change what they get (re-issue, refresh, the JWT callback):
+	// the cached record stays as it was decoded.
+	second.Token["name"] = "Mallory"
+	second.Token["roles"].([]any)[0] = "admin"
+	second.Expires = second.Expires.Add(time.Hour)
+	third, _, err := a.sessions.load(r, a.jar(r))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(first, third) {
+		t.Errorf("a caller's change reached the cache:\n got %+v\nwant %+v", third, first)
+	}
+}
+
+func TestSessionCacheChecksEveryHit(t *testing.T) {
+	clock := newTestClock()
+	a := benchAuth(t, nil, clock.Now)
+	rec := benchSeedsRecord(t, 0, false)
+	rec.IssuedAt, rec.UpdatedAt = clock.Now(), clock.Now()
+	rec.Expires = clock.Now().Add(time.Hour)
+	r := cachedRequest(t, a, rec)
+	w := httptest.NewRecorder()
+	if a.load(w, r) == nil {
+		t.Fatal("not signed in")
+	}
+	if a.sessions.cache.len() != 1 {
+		t.Fatal("the session was not cached")
+	}
+
+	t.Run("revoked by the IdP", func(t *testing.T) {
+		a.revoked.revoke(rec.Issuer, rec.SID, "", clock.Now())
+		defer func() { a.revoked = newRevocations(a.now, a.cfg.Session.MaxAge) }()
+		if l := a.load(httptest.NewRecorder(), r); l != nil {
+			t.Errorf("a cached session outlived a back-channel logout: %+v", l.session)
+		}
+	})
+	t.Run("cookie older than MaxAge", func(t *testing.T) {
+		c := a.sessions.cache
+		defer func() { c.now = time.Now }()
+		c.now = func() time.Time { return time.Now().Add(a.cfg.Session.MaxAge + time.Minute) }
+		if _, ok := c.get(r.Header.Get("Cookie")[len("signet.session-token="):]); ok {
+			t.Error("the cache served a cookie securecookie would refuse as too old")
+		}
+	})
+	t.Run("expired", func(t *testing.T) {
+		if a.load(httptest.NewRecorder(), r) == nil {
+			t.Fatal("not signed in before expiry")
+		}
+		clock.Advance(time.Hour)
+		if _, _, err := a.sessions.load(r, a.jar(r)); err == nil {
+			t.Error("the cache served an expired session")
+		}
+	})
+}
+
+func TestSessionCacheBounded(t *testing.T) {
+	c := newSessionCache(8, time.Hour)
+	rec := &Record{Provider: "p", Expires: time.Now().Add(time.Hour)}
+	v := "MTgwMDAwMDAwMHxhYmNkZWZnaGlqa2xtbm9wcXJzdHV2d3h5enxtYWM="
+	for i := range 20 {
+		c.put(fmt.Sprintf("%s%02d", v, i), rec)
+	}
+	if got := c.len(); got != 8 {
+		t.Errorf("cache holds %d sessions, want at most 8", got)
+	}
+	if _, ok := c.get(v + "19"); !ok {
+		t.Error("the last session put is not cached")
+	}
+}
+
+func TestSessionCacheSkipsServerStore(t *testing.T) {
+	clock := newTestClock()
+	store := NewMemoryStore(clock.Now)
+	a := benchAuth(t, nil, clock.Now)
+	a.sessions.store = store
+	rec := benchSeedsRecord(t, 0, false)
+	rec.Expires = clock.Now().Add(time.Hour)
+	r := cachedRequest(t, a, rec)
+	if _, _, err := a.sessions.load(r, a.jar(r)); err != nil {
+		t.Fatal(err)
+	}
+	if got := a.sessions.cache.len(); got != 0 {
+		t.Errorf("a server-store session was cached (%d)", got)
+	}
+}
+
+func TestSealedAt(t *testing.T) {
+	a := benchAuth(t, nil, nil)
+	v, err := a.sessionKeys.seal(sessionSealName, []byte("x"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, ok := sealedAt(v)
+	if now := time.Now().Unix(); !ok || got < now-5 || got > now {
+		t.Errorf("sealedAt = %d, %v; want about %d", got, ok, now)
+	}
+	for _, bad := range []string{"", "short", "!!!!!!!!!!!!!!!!!!!!!!!!!!!!", "YWJjZGVmZ2hpamtsbW5vcHFyc3R1dnd4eXo="} {
+		if _, ok := sealedAt(bad); ok {
+			t.Errorf("sealedAt(%q) is ok", bad)
+		}
+	}
+}
+
+func TestSessionCacheSkipsChunkedSessions(t *testing.T) {
+	a := benchAuth(t, nil, nil)
+	rec := benchSeedsRecord(t, 0, false)
+	rec.Token["blob"] = randomString(4000)
+	r := cachedRequest(t, a, rec)
+	if len(r.Cookies()) < 2 {
+		t.Fatalf("the session is not chunked: %d cookies", len(r.Cookies()))
+	}
+	if _, _, err := a.sessions.load(r, a.jar(r)); err != nil {
+		t.Fatal(err)
+	}
+	if got := a.sessions.cache.len(); got != 0 {
+		t.Errorf("a chunked session was cached (%d)", got)
+	}
+}
