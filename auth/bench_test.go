@@ -650,3 +650,21 @@ func benchCPU(b *testing.B) func() {
 	start := cpu()
 	return func() { b.ReportMetric(float64(cpu()-start)/float64(b.N), "cpu-ns/op") }
 }
+
+// BenchmarkSessionJSON is the session as GET /api/auth/session and the
+// home page show it.
+func BenchmarkSessionJSON(b *testing.B) {
+	s := &Session{
+		User:    User{Name: "Ada Lovelace", Email: "ada@example.com", GivenName: "Ada", FamilyName: "Lovelace", Username: "ada@example.com"},
+		Expires: time.Unix(1_800_000_000, 0),
+		Scopes:  []string{"openid", "profile", "email"},
+	}
+	b.ReportAllocs()
+	done := benchCPU(b)
+	for b.Loop() {
+		if _, err := json.Marshal(s); err != nil {
+			b.Fatal(err)
+		}
+	}
+	done()
+}

@@ -78,16 +78,31 @@ func (u User) MarshalJSON() ([]byte, error) {
 	return mergeJSON(plain(u), u.Extra)
 }
 
+// plainUser is User without its MarshalJSON.
+type plainUser User
+
 // MarshalJSON writes the session with Extra merged in and expires in
 // Auth.js's ISO 8601 form.
 func (s Session) MarshalJSON() ([]byte, error) {
+	expires := s.Expires.UTC().Format("2006-01-02T15:04:05.000Z")
+	if len(s.User.Extra) == 0 {
+		// One pass: the user's own MarshalJSON would be called, and its
+		// output checked and compacted, for nothing to merge.
+		type plain struct {
+			User    plainUser `json:"user"`
+			Expires string    `json:"expires"`
+			Scopes  []string  `json:"scopes,omitempty"`
+			Error   string    `json:"error,omitempty"`
+		}
+		return mergeJSON(plain{plainUser(s.User), expires, s.Scopes, s.Error}, s.Extra)
+	}
 	type plain struct {
 		User    User     `json:"user"`
 		Expires string   `json:"expires"`
 		Scopes  []string `json:"scopes,omitempty"`
 		Error   string   `json:"error,omitempty"`
 	}
-	return mergeJSON(plain{s.User, s.Expires.UTC().Format("2006-01-02T15:04:05.000Z"), s.Scopes, s.Error}, s.Extra)
+	return mergeJSON(plain{s.User, expires, s.Scopes, s.Error}, s.Extra)
 }
 
 func mergeJSON(v any, extra map[string]any) ([]byte, error) {
