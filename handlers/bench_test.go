@@ -213,16 +213,15 @@ func benchServe(b *testing.B, path string, headers map[string]string, signedIn b
 	if signedIn {
 		cookie = app.signIn(b)
 	}
-	newReq := func() *http.Request {
-		r := httptest.NewRequest(http.MethodGet, benchOrigin+path, nil)
-		if cookie != "" {
-			r.Header.Set("Cookie", cookie)
-		}
-		for k, v := range headers {
-			r.Header.Set(k, v)
-		}
-		return r
+	base := httptest.NewRequest(http.MethodGet, benchOrigin+path, nil)
+	if cookie != "" {
+		base.Header.Set("Cookie", cookie)
 	}
+	for k, v := range headers {
+		base.Header.Set(k, v)
+	}
+	// A copy per request: handlers may add to a request's headers.
+	newReq := func() *http.Request { return base.Clone(context.Background()) }
 	// Check the answer once, in full.
 	rec := httptest.NewRecorder()
 	app.h.ServeHTTP(rec, newReq())

@@ -6,7 +6,9 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/a-h/templ"
 	"github.com/signet-auth/signet/auth"
@@ -135,8 +137,9 @@ func currentURL(r *http.Request) string {
 // never sends half a page, and marks the response no-store: every page and
 // fragment depends on the session and carries a CSRF token.
 func render(w http.ResponseWriter, r *http.Request, log *slog.Logger, status int, c templ.Component) {
-	var buf bytes.Buffer
-	if err := c.Render(r.Context(), &buf); err != nil {
+	buf := pageBuffers.Get().(*bytes.Buffer)
+	defer releasePageBuffer(buf)
+	if err := c.Render(r.Context(), buf); err != nil {
 		log.ErrorContext(r.Context(), "render page", "path", r.URL.Path, "err", err)
 		w.Header().Set("Cache-Control", "no-store")
 		http.Error(w, "Internal Server Error", http.StatusInternalServerError)
@@ -145,8 +148,22 @@ func render(w http.ResponseWriter, r *http.Request, log *slog.Logger, status int
 	h := w.Header()
 	h.Set("Content-Type", "text/html; charset=utf-8")
 	h.Set("Cache-Control", "no-store")
+	h.Set("Content-Length", strconv.Itoa(buf.Len()))
 	w.WriteHeader(status)
-	_, _ = buf.WriteTo(w)
+	_, _ = w.Write(buf.Bytes())
+}
+
+// pageBuffers hold rendered pages until they are written: growing a new
+// buffer to a page's few kilobytes for every response was the largest
+// allocation of a page view.
+var pageBuffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+func releasePageBuffer(b *bytes.Buffer) {
+	if b.Cap() > 64<<10 {
+		return // an unusually large page: let it go
+	}
+	b.Reset()
+	pageBuffers.Put(b)
 }
 
 // fragment marks a response as an htmx fragment: caches must key it on
