@@ -169,5 +169,12 @@ func (a *Auth) handleSession(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, nil)
 		return
 	}
-	writeJSON(w, http.StatusOK, s)
+	// Session.MarshalJSON's output is compact JSON already: json.Marshal
+	// would look the method up by reflection, then check and copy it again.
+	b, err := s.MarshalJSON()
+	if err != nil {
+		http.Error(w, `{"error":"internal"}`, http.StatusInternalServerError)
+		return
+	}
+	writeRawJSON(w, http.StatusOK, b)
 }
