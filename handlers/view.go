@@ -85,7 +85,7 @@ func homePanel(a formsAuth, w http.ResponseWriter, r *http.Request, s *auth.Sess
 		p.DevUsers = dev
 		return p, nil
 	}
-	b, err := json.MarshalIndent(s, "", "  ")
+	b, err := sessionJSON(s)
 	if err != nil {
 		return p, err
 	}
@@ -100,6 +100,22 @@ func homePanel(a formsAuth, w http.ResponseWriter, r *http.Request, s *auth.Sess
 	p.SessionJSON = string(b)
 	p.SignOut = signOutAction(a, w, r)
 	return p, nil
+}
+
+// sessionJSON is s as GET /api/auth/session sends it, indented.
+// Session.MarshalJSON's output is compact JSON: json.MarshalIndent would
+// look the method up by reflection and check and copy its output before
+// indenting it.
+func sessionJSON(s *auth.Session) ([]byte, error) {
+	raw, err := s.MarshalJSON()
+	if err != nil {
+		return nil, err
+	}
+	var b bytes.Buffer
+	if err := json.Indent(&b, raw, "", "  "); err != nil {
+		return nil, err
+	}
+	return b.Bytes(), nil
 }
 
 // profileCard is the profile card for session s (never nil: the profile
