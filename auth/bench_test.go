@@ -374,7 +374,8 @@ func benchSessionRead(b *testing.B, cached bool) {
 		a.sessions.cache = nil
 	}
 	cookies := benchCookies(b, a, benchSeedsRecord(b, 0, true))
-	r := httptest.NewRequest(http.MethodGet, "http://app.bench/", nil)
+	r := benchCSRFRequest(b, a) // the CSRF cookie, as a browser sends it
+	r.Method = http.MethodGet
 	for _, c := range cookies {
 		r.AddCookie(c)
 	}

@@ -55,6 +55,11 @@ type loadRun struct {
 	Max      float64 `json:"max_ms"`
 	BytesReq float64 `json:"bytes_per_request"`
 	CPUus    float64 `json:"cpu_us_per_request"` // server CPU (user+system) per request
+	WrkCPUus float64 `json:"wrk_cpu_us_per_request"`
+	// OtherCPU is the share of the machine's CPU time that neither the
+	// server nor wrk used during the run: other processes, or idle.
+	OtherCPU float64 `json:"other_cpu_share"`
+	IdleCPU  float64 `json:"idle_cpu_share"`
 }
 
 // loadTests starts the app and the baseline, signs users in, and runs
@@ -137,8 +142,8 @@ func loadTests(ctx context.Context, o options, bins binaries, tmp string, res *r
 				}
 				r.Round = round
 				res.Runs = append(res.Runs, r)
-				step("round %d  %-28s c=%-4d %9.0f req/s  p50 %6.2f ms  p99 %6.2f ms  %5.1f µs CPU/req",
-					round, t.Label, c, r.RPS, r.P50, r.P99, r.CPUus)
+				step("round %d  %-28s c=%-4d %9.0f req/s  p50 %6.2f ms  p99 %6.2f ms  %5.1f µs CPU/req (wrk %4.1f)  others %2.0f%% idle %2.0f%%",
+					round, t.Label, c, r.RPS, r.P50, r.P99, r.CPUus, r.WrkCPUus, 100*r.OtherCPU, 100*r.IdleCPU)
 			}
 		}
 	}
@@ -259,6 +264,10 @@ func measure(ctx context.Context, p *proc, t target, script string, sessions []*
 	if err != nil {
 		return r, err
 	}
+	machineBefore, err := machineTicks()
+	if err != nil {
+		return r, err
+	}
 	runCtx, cancel := context.WithTimeout(ctx, d+30*time.Second)
 	defer cancel()
 	cmd := exec.CommandContext(runCtx, "wrk", args...)
@@ -268,6 +277,10 @@ func measure(ctx context.Context, p *proc, t target, script string, sessions []*
 		return r, fmt.Errorf("wrk %s c=%d: %w\n%s%s", t.Label, conns, err, out.String(), stderr.String())
 	}
 	after, err := cpuTicks(pid)
+	if err != nil {
+		return r, err
+	}
+	machineAfter, err := machineTicks()
 	if err != nil {
 		return r, err
 	}
@@ -293,6 +306,15 @@ func measure(ctx context.Context, p *proc, t target, script string, sessions []*
 	r.P50, r.P90, r.P99, r.Max = w.p50/1000, w.p90/1000, w.p99/1000, w.max/1000
 	r.BytesReq = float64(w.bytes) / float64(w.requests)
 	r.CPUus = float64(after-before) * float64(clockTick.Microseconds()) / float64(w.requests)
+	wrkCPU := cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()
+	r.WrkCPUus = float64(wrkCPU.Microseconds()) / float64(w.requests)
+	if total := machineAfter.total - machineBefore.total; total > 0 {
+		server := float64(after - before)
+		client := float64(wrkCPU) / float64(clockTick)
+		idle := float64(machineAfter.idle - machineBefore.idle)
+		r.IdleCPU = idle / float64(total)
+		r.OtherCPU = max(0, (float64(total)-idle-server-client)/float64(total))
+	}
 	time.Sleep(500 * time.Millisecond) // TIME_WAIT and the machine settle a little
 	return r, nil
 }

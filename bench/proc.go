@@ -286,3 +286,33 @@ func cpuTicks(pid int) (int64, error) {
 
 // clockTick is the length of a /proc clock tick (USER_HZ, 100 on Linux).
 const clockTick = 10 * time.Millisecond
+
+// ticks are the machine's CPU time in clock ticks, from /proc/stat.
+type ticks struct{ total, idle int64 }
+
+func machineTicks() (ticks, error) {
+	b, err := os.ReadFile("/proc/stat")
+	if err != nil {
+		return ticks{}, err
+	}
+	line, _, _ := strings.Cut(string(b), "\n")
+	f := strings.Fields(line)
+	if len(f) < 5 || f[0] != "cpu" {
+		return ticks{}, errors.New("bad /proc/stat")
+	}
+	var t ticks
+	for i, v := range f[1:] {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil {
+			return ticks{}, errors.New("bad /proc/stat")
+		}
+		if i >= 8 { // guest time is counted in user time already
+			break
+		}
+		t.total += n
+		if i == 3 || i == 4 { // idle, iowait
+			t.idle += n
+		}
+	}
+	return t, nil
+}
