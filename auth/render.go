@@ -12,7 +12,11 @@ import (
 func (a *Auth) render(w http.ResponseWriter, r *http.Request, status int, page Page) {
 	var buf bytes.Buffer
 	if err := page.Render(r.Context(), &buf); err != nil {
-		a.log.ErrorContext(r.Context(), "render page", "err", err)
+		level := slog.LevelError
+		if r.Context().Err() != nil {
+			level = slog.LevelDebug // the visitor left: not a fault
+		}
+		a.log.Log(r.Context(), level, "render page", "err", err)
 		http.Error(w, "Internal Server Error", http.StatusInternalServerError)
 		return
 	}

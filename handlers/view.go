@@ -156,7 +156,12 @@ func render(w http.ResponseWriter, r *http.Request, log *slog.Logger, status int
 	buf := pageBuffers.Get().(*bytes.Buffer)
 	defer releasePageBuffer(buf)
 	if err := c.Render(r.Context(), buf); err != nil {
-		log.ErrorContext(r.Context(), "render page", "path", r.URL.Path, "err", err)
+		level := slog.LevelError
+		if r.Context().Err() != nil {
+			// The visitor left before the page was ready: not a fault.
+			level = slog.LevelDebug
+		}
+		log.Log(r.Context(), level, "render page", "path", r.URL.Path, "err", err)
 		w.Header().Set("Cache-Control", "no-store")
 		http.Error(w, "Internal Server Error", http.StatusInternalServerError)
 		return
