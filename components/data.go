@@ -149,9 +149,13 @@ type ProfileCardData struct {
 const htmxConfig = `{"includeIndicatorStyles":false,"allowEval":false,"allowScriptTags":false,"selfRequestsOnly":true,"historyCacheSize":0,` +
 	`"responseHandling":[{"code":"204","swap":false},{"code":"403","swap":true,"error":false},{"code":"[23]..","swap":true},{"code":"[45]..","swap":false,"error":true},{"code":"...","swap":false}]}`
 
-// visibleAgain is the hx-trigger that refreshes a fragment when the tab
-// becomes visible again.
-const visibleAgain = "visibilitychange from:document"
+// visibleAgain is the hx-trigger that refreshes a fragment when the
+// window gets the focus back (the tab is shown again, the visitor returns
+// from another window), so a sign-out in another tab shows here. It is not
+// visibilitychange, which also fires as a page is left and would start a
+// request the browser then abandons; a filter on document.visibilityState
+// would need htmx's eval, which the CSP forbids.
+const visibleAgain = "focus from:window"
 
 func pageTitle(title string) string {
 	if title == "" || title == "Signet" {

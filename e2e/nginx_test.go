@@ -561,10 +561,10 @@ func nginxJourney(t *testing.T, trustHost bool) (nginxResult, string) {
 	waitAt(t, ctx, proxy.URL+"/profile", selProfileEmail)
 	e.checkProfile(t, ctx)
 	screenshot(t, ctx, "04-profile")
-	// The profile card reloads itself over htmx when the page becomes
-	// visible again (hx-trigger "visibilitychange from:document").
+	// The profile card reloads itself over htmx when the window gets the
+	// focus back (hx-trigger "focus from:window").
 	before := len(proxy.accessLog(t))
-	evalJS[bool](t, ctx, `document.dispatchEvent(new Event('visibilitychange')), true`)
+	evalJS[bool](t, ctx, `window.dispatchEvent(new Event('focus')), true`)
 	fragment := waitNginxRequest(t, proxy, before, "/fragments/profile")
 	if fragment.Status != http.StatusOK || fragment.HX != "true" {
 		t.Errorf("the htmx fragment: %s HX-Request=%q, want 200 from an htmx request", fragment, fragment.HX)

@@ -493,20 +493,20 @@ func (w *pageWatch) snapshot() (problems, violations []string, responses []seenR
 }
 
 // swapFragments makes htmx refresh every fragment of the page that
-// refreshes when the tab is shown again (hx-trigger "visibilitychange"):
+// refreshes when the window gets the focus back (hx-trigger "focus from:window"):
 // it fires the event and waits until each of them has been replaced by the
 // server's answer. It returns how many were swapped, and fails when none.
 func swapFragments(t *testing.T, ctx context.Context) int {
 	t.Helper()
 	n := evalJS[int](t, ctx, `(() => {
-  const els = document.querySelectorAll('[hx-trigger*="visibilitychange"]');
+  const els = document.querySelectorAll('[hx-trigger*="focus from:window"]');
   els.forEach((e) => { e.dataset.e2eStale = '1'; });
-  document.dispatchEvent(new Event('visibilitychange'));
+  window.dispatchEvent(new Event('focus'));
   return els.length;
 })()`)
 	if n == 0 {
 		loc, _ := location(ctx)
-		t.Fatalf("no htmx fragment on %s refreshes on visibilitychange", loc)
+		t.Fatalf("no htmx fragment on %s refreshes when the window is focused", loc)
 	}
 	waitJS(t, ctx, "htmx swaps the fragments", `document.querySelectorAll('[data-e2e-stale]').length === 0 && document.querySelectorAll('.htmx-request').length === 0`, stepTimeout)
 	return n
