@@ -31,6 +31,7 @@ type Auth struct {
 	crossOrigin *http.CrossOriginProtection
 	fixedOrigin *url.URL
 	basePath    string
+	jars        [2]cookieJar // the cookies' names and attributes on http and on https
 }
 
 // Defaults for Config fields left zero.
@@ -107,6 +108,9 @@ func New(cfg Config) (*Auth, error) {
 		a.basePath = DefaultBasePath
 	}
 	a.basePath = "/" + strings.Trim(a.basePath, "/")
+	for i, secure := range []bool{false, true} {
+		a.jars[i] = cookieJar{names: newCookieNames(a.cfg.CookiePrefix, secure), secure: secure}
+	}
 	var err error
 	if a.sessionKeys, err = newKeyring(cfg.Secrets, "signet session", a.cfg.Session.MaxAge); err != nil {
 		return nil, fmt.Errorf("auth: %w", err)
@@ -211,8 +215,10 @@ func (a *Auth) secure(r *http.Request) bool {
 }
 
 func (a *Auth) jar(r *http.Request) cookieJar {
-	s := a.secure(r)
-	return cookieJar{names: newCookieNames(a.cfg.CookiePrefix, s), secure: s}
+	if a.secure(r) {
+		return a.jars[1]
+	}
+	return a.jars[0]
 }
 
 // randomString returns n random bytes, base64url-encoded.
