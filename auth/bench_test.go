@@ -512,15 +512,21 @@ func (p *benchIdP) RoundTrip(r *http.Request) (*http.Response, error) {
 	return resp, nil
 }
 
-// benchServe runs one request through Auth's handlers, as the app mounts
-// them.
+// benchHandlers are Auth's handlers as the app mounts them, built once
+// per Auth.
+var benchHandlers sync.Map // *Auth → http.Handler
+
+// benchServe runs one request through Auth's handlers.
 func benchServe(a *Auth, r *http.Request) *http.Response {
-	w := httptest.NewRecorder()
-	if r.URL.Path == a.SignOutPath() {
-		a.PostLogoutHandler().ServeHTTP(w, r)
-	} else {
-		a.Middleware(a.Handler()).ServeHTTP(w, r)
+	h, ok := benchHandlers.Load(a)
+	if !ok {
+		mux := http.NewServeMux()
+		mux.Handle(a.BasePath()+"/", a.Handler())
+		mux.Handle("GET "+a.SignOutPath(), a.PostLogoutHandler())
+		h, _ = benchHandlers.LoadOrStore(a, a.Middleware(mux))
 	}
+	w := httptest.NewRecorder()
+	h.(http.Handler).ServeHTTP(w, r)
 	return w.Result()
 }
 
