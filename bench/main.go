@@ -23,6 +23,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -68,7 +69,11 @@ func run() error {
 	flag.StringVar(&o.out, "out", "bench/results", "results folder")
 	flag.BoolVar(&o.micro, "micro", true, "run the Go micro-benchmarks and the cookie-size report")
 	flag.StringVar(&o.benchtime, "benchtime", "1s", "go test -benchtime for the micro-benchmarks")
+	render := flag.Bool("render", false, "only write results.md and throughput.svg again from the results folder's results.json")
 	flag.Parse()
+	if *render {
+		return rerender(o.out)
+	}
 	if o.quick {
 		o.duration = 2 * time.Second
 		o.startups = 3
@@ -148,6 +153,25 @@ func run() error {
 	if missed := res.missed(); len(missed) > 0 {
 		fmt.Printf("targets missed: %s\n", strings.Join(missed, "; "))
 	}
+	return nil
+}
+
+// rerender writes results.md and throughput.svg from results.json, for a
+// change to the report's form.
+func rerender(dir string) error {
+	b, err := os.ReadFile(filepath.Join(dir, "results.json"))
+	if err != nil {
+		return err
+	}
+	var r results
+	if err := json.Unmarshal(b, &r); err != nil {
+		return err
+	}
+	r.evaluate()
+	if err := r.write(dir); err != nil {
+		return err
+	}
+	fmt.Print(r.markdown())
 	return nil
 }
 

@@ -12,8 +12,8 @@ import (
 // geometrically).
 func (r *results) svg() string {
 	const (
-		width, height            = 790, 430
-		left, right, top, bottom = 78, 280, 48, 58
+		width, height            = 830, 430
+		left, right, top, bottom = 78, 320, 48, 58
 		plotW, plotH             = width - left - right, height - top - bottom
 		fontFamily               = "system-ui, -apple-system, Segoe UI, sans-serif"
 	)
