@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 const wrkOK = `Running 1s test @ http://127.0.0.1:8080/
@@ -54,9 +55,10 @@ func TestParseWrk(t *testing.T) {
 }
 
 func TestCheckLog(t *testing.T) {
-	const ok = "time=t level=INFO msg=request method=GET path=/ status=200 bytes=10 duration=1ms\n"
-	const cancelled = "time=t level=ERROR msg=\"render page\" path=/ err=\"context canceled\"\n" +
-		"time=t level=ERROR msg=request method=GET path=/ status=500 bytes=22 duration=1ms\n"
+	const ok = "time=2026-11-21T17:01:50.000Z level=INFO msg=request method=GET path=/ status=200 bytes=10 duration=1ms\n"
+	const late500 = "time=2026-11-21T17:01:58.164Z level=ERROR msg=request method=GET path=/ status=500 bytes=22 duration=1ms\n"
+	early500 := strings.Replace(late500, "17:01:58", "17:01:55", 1)
+	end := time.Date(2026, 11, 21, 17, 1, 58, 0, time.UTC)
 	tests := []struct {
 		name  string
 		log   string
@@ -68,9 +70,10 @@ func TestCheckLog(t *testing.T) {
 		{"more logged than wrk counted", strings.Repeat(ok, 4), 3, 1, true},
 		{"fewer logged", strings.Repeat(ok, 2), 3, 1, false},
 		{"a redirect", ok + strings.Replace(ok, "status=200", "status=302", 1), 1, 1, false},
-		{"requests abandoned at the end", strings.Repeat(ok, 3) + cancelled, 3, 1, true},
-		{"more abandoned than connections", strings.Repeat(ok, 3) + cancelled + cancelled, 3, 1, false},
-		{"a warning", ok + "time=t level=WARN msg=\"something\"\n", 1, 1, false},
+		{"requests abandoned at the end", strings.Repeat(ok, 3) + late500, 3, 1, true},
+		{"more abandoned than connections", strings.Repeat(ok, 3) + late500 + late500, 3, 1, false},
+		{"a 500 during the run", strings.Repeat(ok, 3) + early500, 3, 1, false},
+		{"a warning", ok + "time=2026-11-21T17:01:50.000Z level=WARN msg=\"something\"\n", 1, 1, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -78,7 +81,7 @@ func TestCheckLog(t *testing.T) {
 			if err := os.WriteFile(path, []byte(tt.log), 0o600); err != nil {
 				t.Fatal(err)
 			}
-			if err := checkLog(path, tt.wrk, tt.conns); (err == nil) != tt.ok {
+			if err := checkLog(path, tt.wrk, tt.conns, end); (err == nil) != tt.ok {
 				t.Errorf("checkLog = %v, want ok %v", err, tt.ok)
 			}
 		})
