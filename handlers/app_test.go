@@ -2,7 +2,6 @@ package handlers
 
 import (
 	"bytes"
-	"context"
 	"io"
 	"log/slog"
 	"net/http"
@@ -66,7 +65,7 @@ func newTestApp(t *testing.T, opts testAppOptions) *testApp {
 	a, err := auth.New(auth.Config{
 		Providers: providers,
 		Secrets:   []string{"test-secret-test-secret-test-secret-0123456789"},
-		Callbacks: testCallbacks(),
+		Callbacks: AuthCallbacks(),
 		Pages:     AuthPages(),
 		Logger:    log,
 	})
@@ -76,28 +75,6 @@ func newTestApp(t *testing.T, opts testAppOptions) *testApp {
 	srv := httptest.NewServer(New(Deps{Auth: a, Logger: log, DevIdP: opts.devIdP, DevUsers: opts.devUsers}))
 	t.Cleanup(srv.Close)
 	return &testApp{t: t, srv: srv, auth: a, idp: idp, logs: logs}
-}
-
-// testCallbacks copy given_name and family_name into the session, as the
-// seed guides' jwt and session callbacks do (and cmd/signet's).
-func testCallbacks() auth.Callbacks {
-	return auth.Callbacks{
-		JWT: func(_ context.Context, p auth.JWTParams) (auth.Token, error) {
-			for _, k := range []string{"given_name", "family_name", "username"} {
-				if v := p.Profile.String(k); v != "" {
-					p.Token[k] = v
-				}
-			}
-			return p.Token, nil
-		},
-		Session: func(_ context.Context, p auth.SessionParams) (*auth.Session, error) {
-			s := p.Session
-			s.User.GivenName = p.Token.String("given_name")
-			s.User.FamilyName = p.Token.String("family_name")
-			s.User.Username = p.Token.String("username")
-			return s, nil
-		},
-	}
 }
 
 // browser is an HTTP client with a cookie jar that does not follow

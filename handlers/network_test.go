@@ -96,7 +96,7 @@ func newHangingApp(t *testing.T, idp *hangingIdP) *testApp {
 	a, err := auth.New(auth.Config{
 		Providers:  []*auth.Provider{auth.NewProvider("test", "Test IdP", idp.issuer(), idp.clientID, idp.secret)},
 		Secrets:    []string{"test-secret-test-secret-test-secret-0123456789"},
-		Callbacks:  testCallbacks(),
+		Callbacks:  AuthCallbacks(),
 		Pages:      AuthPages(),
 		Logger:     log,
 		HTTPClient: &http.Client{Timeout: idpTimeout, Transport: transport},

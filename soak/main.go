@@ -193,7 +193,7 @@ func startApp(logOut io.Writer) (*app, error) {
 		Providers: []*auth.Provider{auth.NewProvider("dev", "Development IdP", issuer, "signet-dev", clientSecret)},
 		Secrets:   []string{randomSecret()},
 		URL:       publicURL,
-		Callbacks: callbacks(),
+		Callbacks: handlers.AuthCallbacks(),
 		Pages:     handlers.AuthPages(),
 		Logger:    log,
 		Now:       clk.Now,
@@ -217,33 +217,6 @@ func startApp(logOut io.Writer) (*app, error) {
 	}
 	go srv.Serve(ln)
 	return &app{clock: clk, url: publicURL, srv: srv, users: users, logLines: counter}, nil
-}
-
-// callbacks are cmd/signet's (callbacks.go): given_name, family_name and
-// username into the token, and from the token into the session.
-func callbacks() auth.Callbacks {
-	return auth.Callbacks{
-		JWT: func(_ context.Context, p auth.JWTParams) (auth.Token, error) {
-			if p.Profile != nil {
-				for _, k := range []string{"given_name", "family_name", "username"} {
-					if v := p.Profile.String(k); v != "" {
-						p.Token[k] = v
-					}
-				}
-			}
-			return p.Token, nil
-		},
-		Session: func(_ context.Context, p auth.SessionParams) (*auth.Session, error) {
-			s := p.Session
-			s.User.GivenName = p.Token.String("given_name")
-			s.User.FamilyName = p.Token.String("family_name")
-			s.User.Username = p.Token.String("username")
-			if s.User.Email == "" {
-				s.User.Email = s.User.Username
-			}
-			return s, nil
-		},
-	}
 }
 
 func randomSecret() string {

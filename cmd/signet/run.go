@@ -142,7 +142,7 @@ func configure(getenv func(string) string, environ []string, log *slog.Logger) (
 	// proxy_buffer_size; a larger header block is a 502 there). Such
 	// sessions end when the app restarts; the others stay in their cookie.
 	cfg.Session.Overflow = auth.NewMemoryStore(nil)
-	cfg.Callbacks = callbacks()
+	cfg.Callbacks = handlers.AuthCallbacks()
 	cfg.Pages = handlers.AuthPages()
 	cfg.Logger = log
 	a, err := auth.New(cfg)

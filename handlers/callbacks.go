@@ -1,4 +1,4 @@
-package main
+package handlers
 
 import (
 	"context"
@@ -6,12 +6,12 @@ import (
 	"github.com/signet-auth/signet/auth"
 )
 
-// callbacks are the app's auth callbacks — the Go form of the seed guides'
-// jwt and session callbacks: copy given_name, family_name and username from
-// the profile into the token at sign-in, and from the token into the
-// session. The ID token is not copied: Signet keeps it for logout and never
+// AuthCallbacks are the app's auth callbacks, for auth.Config.Callbacks:
+// the Go form of the seed guides' jwt and session callbacks. They copy
+// given_name, family_name and username from the profile into the token at
+// sign-in, and from the token into the session. The ID token is not copied: Signet keeps it for logout and never
 // shows it to the browser.
-func callbacks() auth.Callbacks {
+func AuthCallbacks() auth.Callbacks {
 	return auth.Callbacks{
 		JWT: func(_ context.Context, p auth.JWTParams) (auth.Token, error) {
 			if p.Profile != nil {
