@@ -79,7 +79,7 @@ func newBenchApp(tb testing.TB) *benchApp {
 		Providers:  []*auth.Provider{auth.NewProvider("dev", "Development IdP", issuer, "signet-dev", "bench-client-secret")},
 		Secrets:    []string{"bench-secret-bench-secret-bench-secret-0123"},
 		URL:        benchOrigin,
-		Callbacks:  benchCallbacks(),
+		Callbacks:  AuthCallbacks(),
 		Pages:      AuthPages(),
 		Logger:     log,
 		HTTPClient: client,
@@ -96,32 +96,6 @@ func newBenchApp(tb testing.TB) *benchApp {
 	return app
 }
 
-// benchCallbacks are cmd/signet's callbacks: given_name, family_name and
-// username from the profile into the token, and into the session.
-func benchCallbacks() auth.Callbacks {
-	return auth.Callbacks{
-		JWT: func(_ context.Context, p auth.JWTParams) (auth.Token, error) {
-			if p.Profile != nil {
-				for _, k := range []string{"given_name", "family_name", "username"} {
-					if v := p.Profile.String(k); v != "" {
-						p.Token[k] = v
-					}
-				}
-			}
-			return p.Token, nil
-		},
-		Session: func(_ context.Context, p auth.SessionParams) (*auth.Session, error) {
-			s := p.Session
-			s.User.GivenName = p.Token.String("given_name")
-			s.User.FamilyName = p.Token.String("family_name")
-			s.User.Username = p.Token.String("username")
-			if s.User.Email == "" {
-				s.User.Email = s.User.Username
-			}
-			return s, nil
-		},
-	}
-}
 
 // signIn signs ada in through the app and the dev IdP's login form, as a
 // browser does, and returns the Cookie header the browser then sends.
