@@ -715,3 +715,51 @@ func TestSignOutWithoutCSRFToken(t *testing.T) {
 	navigate(t, ctx, e.app.URL+"/")
 	waitAt(t, ctx, e.app.URL+"/", selWelcome)
 }
+
+// TestSignOutWithCustomLogoutURL: a provider whose logout endpoint is not
+// discovery's end_session_endpoint but a URL of its own, in Amazon
+// Cognito's shape (/logout?client_id=…&logout_uri=…, no state back). The
+// cognito preset builds it from the authorization endpoint's host; the test
+// OP serves it and really ends its session, so Sign in asks for the
+// password again.
+func TestSignOutWithCustomLogoutURL(t *testing.T) {
+	t.Parallel()
+	e := opEnv(t, "cognito", nil)
+	ctx := newBrowser(t)
+	e.signInFromHome(t, ctx, "01-idp-login")
+	click(t, ctx, selNavProfile)
+	waitAt(t, ctx, e.app.URL+"/profile", selSignOut)
+	screenshot(t, ctx, "02-profile")
+
+	visitsBefore := len(visitedURLs(ctx))
+	trip := e.signOut(t, ctx)
+	var custom *url.URL
+	for _, v := range visitedURLs(ctx)[visitsBefore:] {
+		if u, err := url.Parse(v.URL); err == nil && v.Kind == "request:Document" && u.Scheme+"://"+u.Host+u.Path == e.op.Issuer+"/logout" {
+			custom = u
+		}
+	}
+	if custom == nil {
+		t.Fatalf("sign-out never visited the custom logout URL %s/logout:\n%s", e.op.Issuer, formatVisits(visitedURLs(ctx)[visitsBefore:]))
+	}
+	if got, want := custom.Query().Get("client_id"), e.clientID; got != want {
+		t.Errorf("client_id = %q, want %q", got, want)
+	}
+	if got, want := custom.Query().Get("logout_uri"), e.app.URL+signOutPagePath; got != want {
+		t.Errorf("logout_uri = %q, want %q", got, want)
+	}
+	if custom.Query().Has("id_token_hint") {
+		t.Error("the custom logout URL carries id_token_hint, which Cognito does not take")
+	}
+	if trip.postLogout == nil {
+		t.Fatal("the IdP did not send the browser back to the post-logout page")
+	}
+	e.op.WaitLog(t, "end_session.success", stepTimeout)
+	screenshot(t, ctx, "03-home-signed-out")
+	e.checkSignedOutCookies(t, ctx)
+
+	click(t, ctx, selSignIn)
+	e.waitLoginForm(t, ctx)
+	screenshot(t, ctx, "04-idp-login-again")
+	assertNoTokenInAppURLs(t, ctx, e.app.URL, e.skipPaths)
+}

@@ -433,6 +433,18 @@ handler = async (req, res) => {
     const url = new URL(req.url, issuer);
     // With devInteractions, oidc-provider serves /interaction/* itself.
     if (!features.devInteractions && await handleInteraction(provider, req, res, url)) return;
+    // A logout URL outside discovery, in Amazon Cognito's shape:
+    // /logout?client_id=…&logout_uri=… (no id_token_hint, no state). It
+    // ends the session through oidc-provider's own end_session, which
+    // returns to logout_uri (registered as a post-logout redirect URI).
+    if (url.pathname === '/logout' && req.method === 'GET') {
+      const to = new URL('/session/end', issuer);
+      to.searchParams.set('client_id', url.searchParams.get('client_id') || '');
+      to.searchParams.set('post_logout_redirect_uri', url.searchParams.get('logout_uri') || '');
+      log('custom logout', `client=${url.searchParams.get('client_id')}`);
+      res.writeHead(302, { location: to.href, 'cache-control': 'no-store' }).end();
+      return;
+    }
     callback(req, res);
   } catch (err) {
     log('error', err?.stack || err);
