@@ -96,7 +96,6 @@ func newBenchApp(tb testing.TB) *benchApp {
 	return app
 }
 
-
 // signIn signs ada in through the app and the dev IdP's login form, as a
 // browser does, and returns the Cookie header the browser then sends.
 func (app *benchApp) signIn(tb testing.TB) string {
