@@ -40,7 +40,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if err != nil {
 		return err
 	}
-	log := newLogger(env, stderr)
+	logOut := newLogWriter(stderr)
+	defer logOut.Close()
+	log := newLogger(env, logOut)
 
 	app, err := configure(env, envNames(".", env), log)
 	if err != nil {
