@@ -177,6 +177,23 @@ func newBrowser(t testing.TB, opts ...BrowserOption) context.Context {
 	return ctx
 }
 
+// newTab opens a second tab in the browser of ctx: same profile, same
+// cookies. Like the browser's first tab, it is bound to a context without
+// a deadline (the first action on a tab binds it to that action's
+// context); a timer bounds the opening instead. It closes with the test.
+func newTab(t testing.TB, ctx context.Context) context.Context {
+	t.Helper()
+	tab, cancel := chromedp.NewContext(ctx)
+	timer := time.AfterFunc(stepTimeout, cancel)
+	err := chromedp.Do(tab)
+	if !timer.Stop() || err != nil {
+		cancel()
+		t.Fatalf("open a second tab: %v", err)
+	}
+	t.Cleanup(cancel)
+	return tab
+}
+
 // newPhoneBrowser is newBrowser for a phone-size (390x844) screen.
 func newPhoneBrowser(t testing.TB) context.Context {
 	t.Helper()

@@ -493,12 +493,21 @@ func (w *pageWatch) snapshot() (problems, violations []string, responses []seenR
 }
 
 // swapFragments makes htmx refresh every fragment of the page that
-// refreshes when the window gets the focus back (hx-trigger "focus from:window"):
-// it fires the event and waits until each of them has been replaced by the
-// server's answer. It returns how many were swapped, and fails when none.
+// refreshes when the window gets the focus back (hx-trigger "focus from:window"),
+// twice. First as a visitor returning to the tab: each request sends the
+// fragment's ETag, the server answers 304 and htmx leaves every element as
+// it is. Then with the tags forgotten: the server sends each fragment
+// again and htmx swaps it in. It returns how many were swapped, and fails
+// when none.
 func swapFragments(t *testing.T, ctx context.Context) int {
 	t.Helper()
 	n := evalJS[int](t, ctx, `(() => {
+  if (!window.e2eRefresh) {
+    document.body.addEventListener('htmx:afterRequest', (ev) => {
+      window.e2eRefresh.statuses.push(ev.detail.xhr.status);
+    });
+  }
+  window.e2eRefresh = { statuses: [] };
   const els = document.querySelectorAll('[hx-trigger*="focus from:window"]');
   els.forEach((e) => { e.dataset.e2eStale = '1'; });
   window.dispatchEvent(new Event('focus'));
@@ -508,6 +517,18 @@ func swapFragments(t *testing.T, ctx context.Context) int {
 		loc, _ := location(ctx)
 		t.Fatalf("no htmx fragment on %s refreshes when the window is focused", loc)
 	}
+	waitJS(t, ctx, "htmx asks for every fragment", fmt.Sprintf(`window.e2eRefresh.statuses.length >= %d && document.querySelectorAll('.htmx-request').length === 0`, n), stepTimeout)
+	statuses := evalJS[[]int](t, ctx, `window.e2eRefresh.statuses`)
+	kept := evalJS[int](t, ctx, `document.querySelectorAll('[data-e2e-stale]').length`)
+	if kept != n || slices.ContainsFunc(statuses, func(s int) bool { return s != http.StatusNotModified }) {
+		t.Errorf("focus on an unchanged page: answers %v and %d of %d fragments kept, want all 304 and kept", statuses, kept, n)
+	}
+
+	evalJS[bool](t, ctx, `(() => {
+  document.querySelectorAll('[data-e2e-stale]').forEach((e) => e.setAttribute('hx-headers', '{}'));
+  window.dispatchEvent(new Event('focus'));
+  return true;
+})()`)
 	waitJS(t, ctx, "htmx swaps the fragments", `document.querySelectorAll('[data-e2e-stale]').length === 0 && document.querySelectorAll('.htmx-request').length === 0`, stepTimeout)
 	return n
 }

@@ -40,6 +40,9 @@ func handleHomeFragment(a formsAuth, dev []components.DevUser, log *slog.Logger)
 			serverError(w, r, log, err)
 			return
 		}
+		if unchanged(w, r, panel.ETag()) {
+			return
+		}
 		render(w, r, log, http.StatusOK, components.HomePanel(panel))
 	})
 }
@@ -50,6 +53,9 @@ func handleNavFragment(a formsAuth, log *slog.Logger) http.Handler {
 		a := perRequest(a)
 		fragment(w)
 		nav := navData(a, w, r, auth.SessionFromContext(r.Context()), currentURL(r))
+		if unchanged(w, r, nav.ETag()) {
+			return
+		}
 		render(w, r, log, http.StatusOK, components.Nav(nav))
 	})
 }

@@ -43,6 +43,10 @@ func handleProfileFragment(a formsAuth, log *slog.Logger) http.Handler {
 			w.WriteHeader(http.StatusOK)
 			return
 		}
-		render(w, r, log, http.StatusOK, components.ProfileCard(profileCard(a, w, r, s)))
+		card := profileCard(a, w, r, s)
+		if unchanged(w, r, card.ETag()) {
+			return
+		}
+		render(w, r, log, http.StatusOK, components.ProfileCard(card))
 	})
 }

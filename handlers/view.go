@@ -199,3 +199,23 @@ func fragment(w http.ResponseWriter) {
 	}
 	w.Header().Add("Vary", "HX-Request")
 }
+
+// unchanged answers 304 Not Modified, and returns true, when the request's
+// If-None-Match names etag, the version of the fragment the handler would
+// render: htmx then leaves the element on the page as it is. Otherwise it
+// sets ETag for the fragment about to be rendered and returns false.
+func unchanged(w http.ResponseWriter, r *http.Request, etag string) bool {
+	h := w.Header()
+	h.Set("ETag", etag)
+	for _, v := range strings.Split(r.Header.Get("If-None-Match"), ",") {
+		// RFC 9110 section 13.1.2: "*" matches any current fragment, and
+		// the comparison is weak.
+		v = strings.TrimPrefix(strings.TrimSpace(v), "W/")
+		if v == "*" || v == etag {
+			h.Set("Cache-Control", "no-store")
+			w.WriteHeader(http.StatusNotModified)
+			return true
+		}
+	}
+	return false
+}
