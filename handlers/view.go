@@ -206,8 +206,10 @@ func fragment(w http.ResponseWriter) {
 // sets ETag for the fragment about to be rendered and returns false.
 func unchanged(w http.ResponseWriter, r *http.Request, etag string) bool {
 	h := w.Header()
-	h.Set("ETag", etag)
-	for _, v := range strings.Split(r.Header.Get("If-None-Match"), ",") {
+	h["Etag"] = []string{etag}
+	for rest := r.Header.Get("If-None-Match"); rest != ""; {
+		var v string
+		v, rest, _ = strings.Cut(rest, ",")
 		// RFC 9110 section 13.1.2: "*" matches any current fragment, and
 		// the comparison is weak.
 		v = strings.TrimPrefix(strings.TrimSpace(v), "W/")
