@@ -271,11 +271,7 @@ func TestCallbackHostileBrowser(t *testing.T) {
 			name: "state altered",
 			run: func(t *testing.T, e *env, b *browser) response {
 				back := b.toIdP(b.startSignIn("oidc", ""))
-				u := back.location(t)
-				q := u.Query()
-				q.Set("state", q.Get("state")+"x")
-				u.RawQuery = q.Encode()
-				return b.get(u.String())
+				return b.callbackEdited(back, func(q url.Values) { q.Set("state", q.Get("state")+"x") })
 			},
 			code: ErrVerification, logWhy: "state parameter does not match",
 		},
@@ -283,11 +279,7 @@ func TestCallbackHostileBrowser(t *testing.T) {
 			name: "state missing",
 			run: func(t *testing.T, e *env, b *browser) response {
 				back := b.toIdP(b.startSignIn("oidc", ""))
-				u := back.location(t)
-				q := u.Query()
-				q.Del("state")
-				u.RawQuery = q.Encode()
-				return b.get(u.String())
+				return b.callbackEdited(back, func(q url.Values) { q.Del("state") })
 			},
 			code: ErrVerification, logWhy: "state parameter missing",
 		},
@@ -320,11 +312,7 @@ func TestCallbackHostileBrowser(t *testing.T) {
 				first, _ := e.idp.LastLogin()
 				b.setCookie("signet.session-token", "")
 				back := b.toIdP(b.startSignIn("oidc", ""))
-				u := back.location(t)
-				q := u.Query()
-				q.Set("code", first.Code)
-				u.RawQuery = q.Encode()
-				return b.get(u.String())
+				return b.callbackEdited(back, func(q url.Values) { q.Set("code", first.Code) })
 			},
 			code: ErrOAuthCallback, logWhy: "code already used",
 		},
@@ -377,11 +365,7 @@ func TestCallbackHostileBrowser(t *testing.T) {
 			name: "no code",
 			run: func(t *testing.T, e *env, b *browser) response {
 				back := b.toIdP(b.startSignIn("oidc", ""))
-				u := back.location(t)
-				q := u.Query()
-				q.Del("code")
-				u.RawQuery = q.Encode()
-				return b.get(u.String())
+				return b.callbackEdited(back, func(q url.Values) { q.Del("code") })
 			},
 			code: ErrOAuthCallback, logWhy: "callback without code",
 		},

@@ -466,6 +466,17 @@ func (b *browser) callback(fromIdP response) response {
 	return b.get(fromIdP.location(b.t).String())
 }
 
+// callbackEdited follows the IdP's redirect back to the app after edit
+// has changed its query: a tampered, missing or swapped parameter.
+func (b *browser) callbackEdited(fromIdP response, edit func(q url.Values)) response {
+	b.t.Helper()
+	u := fromIdP.location(b.t)
+	q := u.Query()
+	edit(q)
+	u.RawQuery = q.Encode()
+	return b.get(u.String())
+}
+
 // signIn runs the whole sign-in with provider "oidc" and returns the
 // callback's response, failing unless it signed in.
 func (b *browser) signIn() response {
