@@ -211,8 +211,8 @@ func TestBackchannelLogoutRejected(t *testing.T) {
 	})
 	t.Run("oversized body", func(t *testing.T) {
 		r := e.postLogoutToken(t, strings.Repeat("a", 100<<10))
-		if r.status != http.StatusBadRequest {
-			t.Errorf("status %d, want 400", r.status)
+		if r.status != http.StatusRequestEntityTooLarge {
+			t.Errorf("status %d, want 413", r.status)
 		}
 	})
 }

@@ -682,16 +682,24 @@ func TestRoutes(t *testing.T) {
 	tests := []struct {
 		method, path string
 		status       int
+		allow        string // the Allow header of a 405
 	}{
-		{"GET", "/api/auth/nope", http.StatusNotFound},
-		{"GET", "/api/auth/signin/nope", http.StatusNotFound},
-		{"GET", "/api/auth/error?error=Verification", http.StatusForbidden},
-		{"GET", "/api/auth/error?error=AccessDenied", http.StatusForbidden},
-		{"GET", "/api/auth/error?error=Configuration", http.StatusInternalServerError},
-		{"GET", "/api/auth/error?error=whatever", http.StatusBadRequest},
-		{"GET", "/api/auth/signout", http.StatusOK},
-		{"GET", "/api/auth/csrf", http.StatusOK},
-		{"DELETE", "/api/auth/session", http.StatusNotFound},
+		{"GET", "/api/auth/nope", http.StatusNotFound, ""},
+		{"GET", "/api/auth/signin/nope", http.StatusNotFound, ""},
+		{"GET", "/api/auth/error?error=Verification", http.StatusForbidden, ""},
+		{"GET", "/api/auth/error?error=AccessDenied", http.StatusForbidden, ""},
+		{"GET", "/api/auth/error?error=Configuration", http.StatusInternalServerError, ""},
+		{"GET", "/api/auth/error?error=whatever", http.StatusBadRequest, ""},
+		{"GET", "/api/auth/signout", http.StatusOK, ""},
+		{"GET", "/api/auth/csrf", http.StatusOK, ""},
+		// A known route with another method: 405 and what is allowed.
+		{"DELETE", "/api/auth/session", http.StatusMethodNotAllowed, "GET, HEAD"},
+		{"POST", "/api/auth/signin", http.StatusMethodNotAllowed, "GET, HEAD"},
+		{"PUT", "/api/auth/signout", http.StatusMethodNotAllowed, "GET, HEAD, POST"},
+		{"GET", "/api/auth/backchannel-logout", http.StatusMethodNotAllowed, "POST"},
+		{"POST", "/api/auth/frontchannel-logout", http.StatusMethodNotAllowed, "GET, HEAD"},
+		{"DELETE", "/api/auth/callback/oidc", http.StatusMethodNotAllowed, "GET, HEAD, POST"},
+		{"DELETE", "/api/auth/nope", http.StatusNotFound, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.method+" "+tt.path, func(t *testing.T) {
@@ -699,6 +707,9 @@ func TestRoutes(t *testing.T) {
 			r := b.do(req)
 			if got := r.status; got != tt.status {
 				t.Errorf("status %d, want %d", got, tt.status)
+			}
+			if got := r.header.Get("Allow"); got != tt.allow {
+				t.Errorf("Allow = %q, want %q", got, tt.allow)
 			}
 			if strings.Contains(r.body, "goroutine ") || strings.Contains(r.body, ".go:") {
 				t.Errorf("body shows internals: %s", r.body)

@@ -19,32 +19,65 @@ import (
 //	POST       {base}/backchannel-logout      OIDC Back-Channel Logout receiver
 //	GET        {base}/frontchannel-logout     OIDC Front-Channel Logout receiver
 //
+// A request to a known route with another method gets 405 with an Allow
+// header; a body over MaxBodyBytes gets 413 and a query string over
+// MaxQueryBytes 414, before anything parses them.
+//
 // Mount it at BasePath + "/" without stripping the prefix.
 func (a *Auth) Handler() http.Handler {
 	mux := http.NewServeMux()
-	b := a.basePath
-	mux.HandleFunc("GET "+b+"/signin", a.handleSignInPage)
-	mux.HandleFunc("GET "+b+"/signin/{provider}", a.handleSignIn)
-	mux.HandleFunc("POST "+b+"/signin/{provider}", a.handleSignIn)
-	mux.HandleFunc("GET "+b+"/callback/{provider}", a.handleCallback)
-	mux.HandleFunc("POST "+b+"/callback/{provider}", a.handleCallback)
-	mux.HandleFunc("GET "+b+"/session", a.handleSession)
-	mux.HandleFunc("GET "+b+"/csrf", a.handleCSRF)
-	mux.HandleFunc("GET "+b+"/providers", a.handleProviders)
-	mux.HandleFunc("GET "+b+"/signout", a.handleSignOutPage)
-	mux.HandleFunc("POST "+b+"/signout", a.handleSignOut)
-	mux.HandleFunc("GET "+b+"/error", a.handleErrorPage)
-	mux.HandleFunc("POST "+b+"/backchannel-logout", a.handleBackchannelLogout)
-	mux.HandleFunc("GET "+b+"/frontchannel-logout", a.handleFrontchannelLogout)
-	mux.HandleFunc(b+"/", func(w http.ResponseWriter, r *http.Request) {
+	for _, rt := range a.routes() {
+		mux.HandleFunc(rt.pattern, rt.handler)
+	}
+	fallback := a.basePath + "/"
+	mux.HandleFunc(fallback, func(w http.ResponseWriter, r *http.Request) {
+		if methodNotAllowed(w, r, mux, fallback) {
+			return
+		}
 		a.renderError(w, r, ErrUnknownAction)
 	})
-	return mux
+	return limitInput(mux)
+}
+
+// Routes lists the patterns Handler serves, in http.ServeMux's syntax
+// ("POST /api/auth/signout"), without its catch-all for unknown actions.
+func (a *Auth) Routes() []string {
+	rts := a.routes()
+	out := make([]string, len(rts))
+	for i, rt := range rts {
+		out[i] = rt.pattern
+	}
+	return out
+}
+
+type route struct {
+	pattern string
+	handler http.HandlerFunc
+}
+
+// routes is the one table of the routes under BasePath.
+func (a *Auth) routes() []route {
+	b := a.basePath
+	return []route{
+		{"GET " + b + "/signin", a.handleSignInPage},
+		{"GET " + b + "/signin/{provider}", a.handleSignIn},
+		{"POST " + b + "/signin/{provider}", a.handleSignIn},
+		{"GET " + b + "/callback/{provider}", a.handleCallback},
+		{"POST " + b + "/callback/{provider}", a.handleCallback},
+		{"GET " + b + "/session", a.handleSession},
+		{"GET " + b + "/csrf", a.handleCSRF},
+		{"GET " + b + "/providers", a.handleProviders},
+		{"GET " + b + "/signout", a.handleSignOutPage},
+		{"POST " + b + "/signout", a.handleSignOut},
+		{"GET " + b + "/error", a.handleErrorPage},
+		{"POST " + b + "/backchannel-logout", a.handleBackchannelLogout},
+		{"GET " + b + "/frontchannel-logout", a.handleFrontchannelLogout},
+	}
 }
 
 // PostLogoutHandler serves the post-logout page at SignOutPath (GET).
 func (a *Auth) PostLogoutHandler() http.Handler {
-	return http.HandlerFunc(a.handlePostLogout)
+	return limitInput(http.HandlerFunc(a.handlePostLogout))
 }
 
 func (a *Auth) provider(w http.ResponseWriter, r *http.Request) (*Provider, bool) {

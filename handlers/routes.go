@@ -42,47 +42,68 @@ const (
 
 // New returns the app's whole handler: the routes below behind
 // auth.Middleware (which loads the session once per request), security
-// headers, request logging and panic recovery.
+// headers, request logging and panic recovery. A known path asked with
+// another method gets 405 with an Allow header.
 func New(d Deps) http.Handler {
 	log := d.Logger
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
 	a := d.Auth
-	dev := devUsers(d.DevUsers)
-	notFound := handleNotFound(a, log)
 	files := static.New()
 	if !static.HasHTMX() {
 		log.Warn("htmx is missing from static/vendor: pages work without their HTMX updates; run `npm ci && npm run vendor` and rebuild")
 	}
 	assets := assetURLs(files)
+	dev := devUsers(d.DevUsers)
+	notFound := handleNotFound(a, log)
 
 	mux := http.NewServeMux()
-	mux.Handle("GET /{$}", handleHome(a, assets, dev, log))
-	mux.Handle("GET "+pathProfile, a.Require(handleProfile(a, assets, log)))
-	mux.Handle("GET "+pathNavFragment, handleNavFragment(a, log))
-	mux.Handle("GET "+pathHomeFragment, handleHomeFragment(a, dev, log))
-	mux.Handle("GET "+pathProfileFragment, a.Require(handleProfileFragment(a, log)))
-	mux.Handle("GET "+pathAccount, a.Require(handleAccount(a, assets, &http.Client{Timeout: userinfoTimeout}, log)))
-	mux.Handle("GET "+pathTokenFragment, a.Require(handleTokenFragment(a, log)))
-	mux.Handle("GET "+pathReports, a.RequireScopes(reportsScope)(handleReports(a, assets, log)))
-	mux.Handle("GET "+pathReportsTable, a.RequireScopes(reportsScope)(handleReportsTable(log)))
-	mux.Handle(a.BasePath()+"/", a.Handler())
-	mux.Handle("GET "+a.SignOutPath(), a.PostLogoutHandler())
-	mux.Handle("GET "+static.Prefix, files.Handler(notFound))
-	if d.DevIdP != nil {
-		mux.Handle(pathDevIdP, d.DevIdP)
+	for _, rt := range routeTable(d, files, assets, log) {
+		mux.Handle(rt.pattern, rt.handler)
 	}
-	mux.Handle("GET "+pathHealth, handleHealth())
-	mux.Handle("/", notFound)
+	mux.Handle("/", methodNotAllowed(mux, "/", notFound))
 
 	var h http.Handler = mux
 	h = a.Middleware(h)
 	h = recoverPanics(h, log)
 	h = withAppInfo(h, appInfo{basePath: a.BasePath(), devUsers: dev, assets: assets})
+	h = limitInput(h)
 	h = securityHeaders(h, a.BasePath()+"/frontchannel-logout")
 	h = logRequests(h, log)
 	return h
+}
+
+// appRoute is one row of the route table.
+type appRoute struct {
+	pattern string
+	handler http.Handler
+}
+
+// routeTable is the one table of the app's routes; everything else is the
+// not-found page (or 405 for a known path).
+func routeTable(d Deps, files *static.Assets, assets components.Assets, log *slog.Logger) []appRoute {
+	a := d.Auth
+	dev := devUsers(d.DevUsers)
+	notFound := handleNotFound(a, log)
+	rts := []appRoute{
+		{"GET /{$}", handleHome(a, assets, dev, log)},
+		{"GET " + pathProfile, a.Require(handleProfile(a, assets, log))},
+		{"GET " + pathNavFragment, handleNavFragment(a, log)},
+		{"GET " + pathHomeFragment, handleHomeFragment(a, dev, log)},
+		{"GET " + pathProfileFragment, a.Require(handleProfileFragment(a, log))},
+		{"GET " + pathAccount, a.Require(handleAccount(a, assets, &http.Client{Timeout: userinfoTimeout}, log))},
+		{"GET " + pathTokenFragment, a.Require(handleTokenFragment(a, log))},
+		{"GET " + pathReports, a.RequireScopes(reportsScope)(handleReports(a, assets, log))},
+		{"GET " + pathReportsTable, a.RequireScopes(reportsScope)(handleReportsTable(log))},
+		{a.BasePath() + "/", a.Handler()},
+		{"GET " + a.SignOutPath(), a.PostLogoutHandler()},
+		{"GET " + static.Prefix, files.Handler(notFound)},
+	}
+	if d.DevIdP != nil {
+		rts = append(rts, appRoute{pathDevIdP, d.DevIdP})
+	}
+	return append(rts, appRoute{"GET " + pathHealth, handleHealth()})
 }
 
 // assetURLs are the content-hashed URLs of the files pages link to.
