@@ -31,7 +31,11 @@ type Record struct {
 	AccessTokenIssued  time.Time // when the access token was obtained, for its lifetime
 	RefreshToken       Secret
 	Scope              string
-	IssuedAt           time.Time // when the user signed in
+	IssuedAt           time.Time // when the user signed in, to the nanosecond
+	// Handle names the session in the store's session index: opaque,
+	// random, and not a credential (knowing it lets no one use the
+	// session). Sessions from before the index have none.
+	Handle string
 	UpdatedAt          time.Time // when the session was last re-issued
 	Expires            time.Time // when the session ends unless re-issued
 	Error              string    // e.g. "RefreshTokenError"
@@ -39,8 +43,12 @@ type Record struct {
 
 // recordVersion tags the stored form so it can change without misreading
 // old sessions: a record of another version is treated as no session.
-// Version 1 was JSON; version 2 is the compact form below.
-const recordVersion = 2
+// Version 1 was JSON; version 2 is the compact form below; version 3 adds
+// the Handle and the sign-in time's nanoseconds. Version 2 is still read.
+const (
+	recordVersion   = 3
+	recordVersionV2 = 2
+)
 
 // The stored form, version 2, is binary, to keep the session cookie small:
 // the sealed cookie is base64-encoded twice, so each byte of the record
@@ -52,7 +60,8 @@ const recordVersion = 2
 //	         the secret part, not compressed, to the end
 //
 // The public part holds the wireStrings and the wireTimes (varint Unix
-// seconds, 0 for the zero time) in their order, then for each of the
+// seconds, 0 for the zero time) in their order, since version 3 a varint
+// of IssuedAt's nanoseconds within its second, then for each of the
 // wireTokens a kind byte and, for a JWS (header.payload.signature), its
 // header and payload decoded from base64url, and last the Token as JSON,
 // after the ID token's claims it usually repeats, which DEFLATE turns into
@@ -69,8 +78,12 @@ const recordVersion = 2
 
 // wireStrings are the Record's strings in their stored order. A new field
 // goes at the end of its list, with a new recordVersion.
-func (r *Record) wireStrings() []*string {
-	return []*string{&r.Provider, &r.Issuer, &r.Subject, &r.SID, &r.Scope, &r.Error}
+func (r *Record) wireStrings(version byte) []*string {
+	s := []*string{&r.Provider, &r.Issuer, &r.Subject, &r.SID, &r.Scope, &r.Error}
+	if version >= 3 {
+		s = append(s, &r.Handle)
+	}
+	return s
 }
 
 // wireTimes are the Record's times in their stored order.
@@ -125,12 +138,13 @@ var (
 // encodeRecord serializes r for sealing.
 func encodeRecord(r *Record) ([]byte, error) {
 	var pub, secret []byte
-	for _, s := range r.wireStrings() {
+	for _, s := range r.wireStrings(recordVersion) {
 		pub = appendBytes(pub, *s)
 	}
 	for _, t := range r.wireTimes() {
 		pub = binary.AppendVarint(pub, unix(*t))
 	}
+	pub = binary.AppendVarint(pub, nanos(r.IssuedAt))
 	for _, t := range r.wireTokens() {
 		kind, header, payload, sec := splitCredential(string(*t))
 		pub = append(pub, kind)
@@ -172,9 +186,10 @@ var errBadRecord = errors.New("auth: malformed session record")
 // decodeRecord reverses encodeRecord. It rejects records of another version,
 // anything malformed, and records without a provider or expiry.
 func decodeRecord(b []byte) (*Record, error) {
-	if len(b) == 0 || b[0] != recordVersion {
+	if len(b) == 0 || (b[0] != recordVersion && b[0] != recordVersionV2) {
 		return nil, errBadRecord
 	}
+	version := b[0]
 	b = b[1:]
 	n, k := binary.Uvarint(b)
 	if k <= 0 || n > uint64(len(b)-k) {
@@ -186,11 +201,19 @@ func decodeRecord(b []byte) (*Record, error) {
 	}
 	p, s := wireReader{b: pub}, wireReader{b: b[k+int(n):]}
 	rec := &Record{}
-	for _, f := range rec.wireStrings() {
+	for _, f := range rec.wireStrings(version) {
 		*f = string(p.bytes())
 	}
 	for _, f := range rec.wireTimes() {
 		*f = fromUnix(p.varint())
+	}
+	if version >= 3 {
+		ns := p.varint()
+		if ns < 0 || ns >= int64(time.Second) || (ns != 0 && rec.IssuedAt.IsZero()) {
+			p.bad = true
+		} else if ns != 0 {
+			rec.IssuedAt = rec.IssuedAt.Add(time.Duration(ns))
+		}
 	}
 	for _, f := range rec.wireTokens() {
 		var header, payload []byte
@@ -327,6 +350,14 @@ func unix(t time.Time) int64 {
 		return 0
 	}
 	return t.Unix()
+}
+
+// nanos is t's nanoseconds within its second; 0 for the zero time.
+func nanos(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return int64(t.Nanosecond())
 }
 
 func fromUnix(s int64) time.Time {

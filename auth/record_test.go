@@ -79,15 +79,39 @@ func TestRecordRoundTrip(t *testing.T) {
 	}
 }
 
-func TestRecordTimesKeepSeconds(t *testing.T) {
+// TestRecordTimes: expiries keep whole seconds; the sign-in time keeps
+// its nanoseconds, so that a revocation "of every session signed in up to
+// now" spares a sign-in a few milliseconds later.
+func TestRecordTimes(t *testing.T) {
 	at := time.Unix(1_800_000_000, 999_999_999)
-	b, _ := encodeRecord(&Record{Provider: "p", Expires: at, IssuedAt: at})
+	b, _ := encodeRecord(&Record{Provider: "p", Expires: at, IssuedAt: at, Handle: "h1"})
 	got, err := decodeRecord(b)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := at.Truncate(time.Second); !got.Expires.Equal(want) || !got.IssuedAt.Equal(want) {
-		t.Errorf("times = %v, %v; want %v", got.Expires, got.IssuedAt, want)
+	if want := at.Truncate(time.Second); !got.Expires.Equal(want) {
+		t.Errorf("Expires = %v, want %v", got.Expires, want)
+	}
+	if !got.IssuedAt.Equal(at) {
+		t.Errorf("IssuedAt = %v, want %v", got.IssuedAt, at)
+	}
+	if got.Handle != "h1" {
+		t.Errorf("Handle = %q, want h1", got.Handle)
+	}
+}
+
+// TestDecodeRecordVersion2: a session written before version 3 still reads,
+// with no handle and its sign-in time in whole seconds.
+func TestDecodeRecordVersion2(t *testing.T) {
+	strs := []string{"oidc", "https://idp", "alice", "sid1", "", ""}
+	times := []int64{1_700_000_000, 0, 1_800_000_000, 0, 0}
+	none := []byte{tokenNone, tokenNone, tokenNone}
+	rec, err := decodeRecord(wireRecord(t, recordVersionV2, wirePublic(strs, times, none, `{"a":1}`), nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rec.Subject != "alice" || rec.Handle != "" || !rec.IssuedAt.Equal(time.Unix(1_700_000_000, 0)) {
+		t.Errorf("decoded %+v", rec)
 	}
 }
 
@@ -125,7 +149,7 @@ func TestDecodeRecordRejects(t *testing.T) {
 	strs := []string{"oidc", "", "", "", "", ""}
 	times := []int64{0, 0, 1_800_000_000, 0, 0}
 	none := []byte{tokenNone, tokenNone, tokenNone}
-	good := wireRecord(t, recordVersion, wirePublic(strs, times, none, `{"a":1}`), nil)
+	good := wireRecord(t, recordVersionV2, wirePublic(strs, times, none, `{"a":1}`), nil)
 	if _, err := decodeRecord(good); err != nil {
 		t.Fatalf("the hand-made record does not decode: %v", err)
 	}
@@ -139,25 +163,25 @@ func TestDecodeRecordRejects(t *testing.T) {
 		{"empty", nil},
 		{"version 1 (JSON)", []byte(`{"v":1,"p":"oidc","e":1800000000}`)},
 		{"version 0", wireRecord(t, 0, wirePublic(strs, times, none, ""), nil)},
-		{"version 3", wireRecord(t, recordVersion+1, wirePublic(strs, times, none, ""), nil)},
-		{"version only", []byte{recordVersion}},
-		{"length beyond the record", append([]byte{recordVersion, byte(zlen + 1)}, good[2:]...)},
-		{"length short of the stream", append([]byte{recordVersion, byte(zlen - 1)}, good[2:]...)},
-		{"not DEFLATE", []byte{recordVersion, 3, 0xff, 0xff, 0xff}},
+		{"version 4", wireRecord(t, recordVersion+1, wirePublic(strs, times, none, ""), nil)},
+		{"version only", []byte{recordVersionV2}},
+		{"length beyond the record", append([]byte{recordVersionV2, byte(zlen + 1)}, good[2:]...)},
+		{"length short of the stream", append([]byte{recordVersionV2, byte(zlen - 1)}, good[2:]...)},
+		{"not DEFLATE", []byte{recordVersionV2, 3, 0xff, 0xff, 0xff}},
 		{"truncated", good[:len(good)-1]},
 		{"a byte after the record", append(bytes.Clone(good), 0)},
-		{"no provider", wireRecord(t, recordVersion, wirePublic([]string{"", "", "", "", "", ""}, times, none, ""), nil)},
-		{"no expiry", wireRecord(t, recordVersion, wirePublic(strs, []int64{0, 0, 0, 0, 0}, none, ""), nil)},
-		{"a string cut short", wireRecord(t, recordVersion, []byte{4, 'o', 'i'}, nil)},
-		{"times missing", wireRecord(t, recordVersion, wirePublic(strs, nil, nil, ""), nil)},
-		{"unknown credential kind", wireRecord(t, recordVersion, wirePublic(strs, times, []byte{9, tokenNone, tokenNone}, ""), []byte{1, 'x'})},
-		{"credential's secret missing", wireRecord(t, recordVersion, wirePublic(strs, times, []byte{tokenText, tokenNone, tokenNone}, ""), nil)},
-		{"a secret too many", wireRecord(t, recordVersion, wirePublic(strs, times, none, ""), []byte{1, 'x'})},
-		{"token null", wireRecord(t, recordVersion, wirePublic(strs, times, none, "null"), nil)},
-		{"token an array", wireRecord(t, recordVersion, wirePublic(strs, times, none, "[1]"), nil)},
-		{"token truncated", wireRecord(t, recordVersion, wirePublic(strs, times, none, `{"a":`), nil)},
-		{"token followed by junk", wireRecord(t, recordVersion, wirePublic(strs, times, none, `{"a":1}x`), nil)},
-		{"over a megabyte inflated", wireRecord(t, recordVersion, bomb, nil)},
+		{"no provider", wireRecord(t, recordVersionV2, wirePublic([]string{"", "", "", "", "", ""}, times, none, ""), nil)},
+		{"no expiry", wireRecord(t, recordVersionV2, wirePublic(strs, []int64{0, 0, 0, 0, 0}, none, ""), nil)},
+		{"a string cut short", wireRecord(t, recordVersionV2, []byte{4, 'o', 'i'}, nil)},
+		{"times missing", wireRecord(t, recordVersionV2, wirePublic(strs, nil, nil, ""), nil)},
+		{"unknown credential kind", wireRecord(t, recordVersionV2, wirePublic(strs, times, []byte{9, tokenNone, tokenNone}, ""), []byte{1, 'x'})},
+		{"credential's secret missing", wireRecord(t, recordVersionV2, wirePublic(strs, times, []byte{tokenText, tokenNone, tokenNone}, ""), nil)},
+		{"a secret too many", wireRecord(t, recordVersionV2, wirePublic(strs, times, none, ""), []byte{1, 'x'})},
+		{"token null", wireRecord(t, recordVersionV2, wirePublic(strs, times, none, "null"), nil)},
+		{"token an array", wireRecord(t, recordVersionV2, wirePublic(strs, times, none, "[1]"), nil)},
+		{"token truncated", wireRecord(t, recordVersionV2, wirePublic(strs, times, none, `{"a":`), nil)},
+		{"token followed by junk", wireRecord(t, recordVersionV2, wirePublic(strs, times, none, `{"a":1}x`), nil)},
+		{"over a megabyte inflated", wireRecord(t, recordVersionV2, bomb, nil)},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
