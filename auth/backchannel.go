@@ -91,7 +91,7 @@ func (a *Auth) verifyLogoutToken(ctx context.Context, raw string) (*logoutToken,
 	if p == nil {
 		return nil, fmt.Errorf("unknown issuer %q", iss)
 	}
-	v := m.oidc.Verifier(&oidc.Config{
+	v := m.tokenVerifier(&oidc.Config{
 		ClientID:             p.ClientID,
 		SupportedSigningAlgs: asymmetricAlgs,
 		SkipExpiryCheck:      true,

@@ -15,8 +15,9 @@ import (
 )
 
 // metadata is what Signet uses of a provider's discovery document, with the
-// go-oidc provider built from it (which fetches and caches the JWKS and
-// refetches it when it meets an unknown key id).
+// go-oidc provider built from it (for userinfo) and the provider's key set
+// (which caches the JWKS and refetches it, rate-limited, when it meets an
+// unknown key id).
 type metadata struct {
 	Issuer                   string   `json:"issuer"`
 	AuthorizationEndpoint    string   `json:"authorization_endpoint"`
@@ -38,6 +39,7 @@ type metadata struct {
 	issuerTemplate bool
 
 	oidc     *oidc.Provider
+	keys     *keySet
 	verifier *oidc.IDTokenVerifier
 	oauth2   oauth2.Config
 }
@@ -102,7 +104,8 @@ func (a *Auth) discover(ctx context.Context, p *Provider) (*metadata, error) {
 		Algorithms:  algs,
 	}
 	m.oidc = cfg.NewProvider(keyCtx)
-	m.verifier = m.oidc.Verifier(&oidc.Config{
+	m.keys = newKeySet(m.JWKSURI, m.Issuer, a.client, a.now, a.log)
+	m.verifier = m.tokenVerifier(&oidc.Config{
 		ClientID:             p.ClientID,
 		SupportedSigningAlgs: algs,
 		SkipIssuerCheck:      p.SkipIssuerCheck,
@@ -130,4 +133,10 @@ func (a *Auth) discover(ctx context.Context, p *Provider) (*metadata, error) {
 		Scopes: p.scopes(),
 	}
 	return &m, nil
+}
+
+// tokenVerifier verifies JWTs signed with the provider's keys (m.keys, not
+// go-oidc's own key set, which refetches on every unknown key id).
+func (m *metadata) tokenVerifier(cfg *oidc.Config) *oidc.IDTokenVerifier {
+	return oidc.NewVerifier(m.Issuer, m.keys, cfg)
 }

@@ -77,7 +77,7 @@ func (a *Auth) verifyJWTAccessToken(ctx context.Context, p *Provider, m *metadat
 		a.log.DebugContext(ctx, "access token is a JWT of another type", "provider", p.ID, "typ", hdr.Typ)
 		return nil, false
 	}
-	v := m.oidc.Verifier(&oidc.Config{
+	v := m.tokenVerifier(&oidc.Config{
 		SkipClientIDCheck:    true,
 		SkipIssuerCheck:      p.SkipIssuerCheck,
 		SupportedSigningAlgs: asymmetricAlgs,
