@@ -1,0 +1,156 @@
+package filestore
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/signet-auth/signet/auth/store"
+)
+
+// Get implements store.Store.
+func (s *Store) Get(_ context.Context, key string) ([]byte, error) {
+	if err := store.Check(key, nil); err != nil {
+		return nil, err
+	}
+	now := nanos(s.now())
+	var out []byte
+	err := s.view(func(tx *bolt.Tx) error {
+		_, v, ok, err := live(tx.Bucket(bucketKV), []byte(key), now)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return store.ErrNotFound
+		}
+		out = bytes.Clone(v)
+		if out == nil {
+			out = []byte{}
+		}
+		return nil
+	})
+	switch {
+	case err == nil:
+		return out, nil
+	case errors.Is(err, store.ErrNotFound), errors.Is(err, store.ErrClosed):
+		return nil, err
+	}
+	return nil, fmt.Errorf("filestore: get %q: %w", key, err)
+}
+
+// Set implements store.Store.
+func (s *Store) Set(_ context.Context, key string, value []byte, expires time.Time) error {
+	if err := store.Check(key, value); err != nil {
+		return err
+	}
+	now, exp := nanos(s.now()), nanos(expires)
+	err := s.update(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketKV)
+		if now >= exp {
+			return b.Delete([]byte(key))
+		}
+		return b.Put([]byte(key), encode(exp, value))
+	})
+	return wrap("set", key, err)
+}
+
+// Add implements store.Store.
+func (s *Store) Add(_ context.Context, key string, value []byte, expires time.Time) (bool, error) {
+	if err := store.Check(key, value); err != nil {
+		return false, err
+	}
+	now, exp := nanos(s.now()), nanos(expires)
+	var added bool
+	err := s.update(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketKV)
+		_, _, ok, err := live(b, []byte(key), now)
+		if added = !ok; err != nil || ok {
+			return err
+		}
+		if now >= exp {
+			// Stored and expired at once; an expired entry goes too.
+			return b.Delete([]byte(key))
+		}
+		return b.Put([]byte(key), encode(exp, value))
+	})
+	if err != nil {
+		return false, wrap("add", key, err)
+	}
+	return added, nil
+}
+
+// Delete implements store.Store.
+func (s *Store) Delete(_ context.Context, key string) error {
+	if err := store.Check(key, nil); err != nil {
+		return err
+	}
+	err := s.update(func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketKV).Delete([]byte(key))
+	})
+	return wrap("delete", key, err)
+}
+
+// DeleteIf implements store.Store.
+func (s *Store) DeleteIf(_ context.Context, key string, value []byte) (bool, error) {
+	if err := store.Check(key, value); err != nil {
+		return false, err
+	}
+	now := nanos(s.now())
+	var deleted bool
+	err := s.update(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketKV)
+		_, v, ok, err := live(b, []byte(key), now)
+		if err != nil || !ok || !bytes.Equal(v, value) {
+			deleted = false
+			return err
+		}
+		deleted = true
+		return b.Delete([]byte(key))
+	})
+	if err != nil {
+		return false, wrap("delete-if", key, err)
+	}
+	return deleted, nil
+}
+
+// Max implements store.Store.
+func (s *Store) Max(_ context.Context, key string, n int64, expires time.Time) error {
+	if err := store.Check(key, nil); err != nil {
+		return err
+	}
+	now, exp := nanos(s.now()), nanos(expires)
+	err := s.update(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketKV)
+		curExp, v, ok, err := live(b, []byte(key), now)
+		if err != nil {
+			return err
+		}
+		num, until := n, exp
+		if ok {
+			if cur, err := strconv.ParseInt(string(v), 10, 64); err == nil && cur > num {
+				num = cur
+			}
+			until = max(until, curExp)
+		}
+		if now >= until {
+			// Nothing live before, nothing live now; an expired entry goes.
+			return b.Delete([]byte(key))
+		}
+		return b.Put([]byte(key), encode(until, strconv.AppendInt(nil, num, 10)))
+	})
+	return wrap("max", key, err)
+}
+
+// wrap names the operation and key in an error from a transaction;
+// store.ErrClosed and nil pass unchanged.
+func wrap(op, key string, err error) error {
+	if err == nil || errors.Is(err, store.ErrClosed) {
+		return err
+	}
+	return fmt.Errorf("filestore: %s %q: %w", op, key, err)
+}
