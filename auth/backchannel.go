@@ -14,8 +14,17 @@ import (
 
 const backchannelEvent = "http://schemas.openid.net/event/backchannel-logout"
 
-// maxLogoutTokenAge bounds how old a logout token without exp may be.
-const maxLogoutTokenAge = 10 * time.Minute
+// The time bounds of a logout token.
+const (
+	// maxLogoutTokenAge bounds how old a logout token without exp may be.
+	maxLogoutTokenAge = 10 * time.Minute
+	// maxLogoutTokenLifetime bounds how far a logout token's exp may lie
+	// ahead of now and of its iat: one that claims to be valid longer is
+	// refused, so that its jti need not be kept longer.
+	maxLogoutTokenLifetime = 24 * time.Hour
+	// logoutTokenLeeway is the clock skew allowed on exp and iat.
+	logoutTokenLeeway = time.Minute
+)
 
 // handleBackchannelLogout is the OpenID Connect Back-Channel Logout 1.0
 // receiver: the IdP POSTs a logout_token (a signed JWT naming sid and/or
@@ -79,7 +88,7 @@ func (a *Auth) verifyLogoutToken(ctx context.Context, raw string) (*logoutToken,
 	var p *Provider
 	var m *metadata
 	for _, cand := range a.order {
-		if strings.TrimSuffix(cand.Issuer, "/") != strings.TrimSuffix(iss, "/") && !cand.SkipIssuerCheck {
+		if !sameIssuer(cand.Issuer, iss) && !cand.SkipIssuerCheck {
 			continue
 		}
 		if cm, err := a.metadataFor(ctx, cand); err == nil &&
@@ -111,12 +120,10 @@ func (a *Auth) verifyLogoutToken(ctx context.Context, raw string) (*logoutToken,
 		return nil, errors.New("no iat")
 	}
 	now := a.now()
-	if exp, ok := c["exp"].(float64); ok {
-		if now.After(time.Unix(int64(exp), 0).Add(time.Minute)) {
-			return nil, errors.New("expired")
-		}
-	} else if now.Sub(time.Unix(int64(iat), 0)) > maxLogoutTokenAge {
-		return nil, errors.New("too old")
+	exp, hasExp := c["exp"].(float64)
+	until, err := logoutTokenKeep(now, time.Unix(int64(iat), 0), time.Unix(int64(exp), 0), hasExp)
+	if err != nil {
+		return nil, err
 	}
 	events, _ := c["events"].(map[string]any)
 	if _, ok := events[backchannelEvent].(map[string]any); !ok {
@@ -132,8 +139,33 @@ func (a *Auth) verifyLogoutToken(ctx context.Context, raw string) (*logoutToken,
 	if lt.jti == "" {
 		return nil, errors.New("no jti")
 	}
-	if a.revoked.seen(lt.issuer, lt.jti, now.Add(maxLogoutTokenAge+time.Hour)) {
+	if a.revoked.seen(lt.issuer, lt.jti, until) {
 		return nil, errors.New("jti replayed")
 	}
 	return lt, nil
+}
+
+// logoutTokenKeep checks a logout token's iat and exp against now and
+// returns until when its jti must be remembered, so that a replay is
+// refused for as long as the token itself would be accepted: until exp
+// (plus the leeway), or for a token without exp until it is too old.
+// A token issued in the future, expired, too old, or whose exp lies more
+// than maxLogoutTokenLifetime ahead of now or of its iat is refused.
+func logoutTokenKeep(now, iat, exp time.Time, hasExp bool) (until time.Time, err error) {
+	if iat.After(now.Add(logoutTokenLeeway)) {
+		return time.Time{}, errors.New("issued in the future")
+	}
+	if !hasExp {
+		if now.Sub(iat) > maxLogoutTokenAge {
+			return time.Time{}, errors.New("too old")
+		}
+		return iat.Add(maxLogoutTokenAge + logoutTokenLeeway), nil
+	}
+	if now.After(exp.Add(logoutTokenLeeway)) {
+		return time.Time{}, errors.New("expired")
+	}
+	if exp.Sub(now) > maxLogoutTokenLifetime || exp.Sub(iat) > maxLogoutTokenLifetime {
+		return time.Time{}, fmt.Errorf("exp more than %v ahead", maxLogoutTokenLifetime)
+	}
+	return exp.Add(logoutTokenLeeway), nil
 }

@@ -8,7 +8,6 @@ import (
 	"io"
 	"net/http"
 	"slices"
-	"strings"
 
 	"github.com/coreos/go-oidc/v3/oidc"
 	"golang.org/x/oauth2"
@@ -79,7 +78,7 @@ func (a *Auth) discover(ctx context.Context, p *Provider) (*metadata, error) {
 	if m.Issuer == "" || m.AuthorizationEndpoint == "" || m.TokenEndpoint == "" || m.JWKSURI == "" {
 		return nil, errors.New("discovery lacks issuer, authorization_endpoint, token_endpoint or jwks_uri")
 	}
-	if !p.SkipIssuerCheck && strings.TrimSuffix(m.Issuer, "/") != strings.TrimSuffix(p.Issuer, "/") {
+	if !p.SkipIssuerCheck && !sameIssuer(m.Issuer, p.Issuer) {
 		return nil, fmt.Errorf("discovery issuer %q does not match the configured issuer %q", m.Issuer, p.Issuer)
 	}
 	algs := []string{}

@@ -3,7 +3,13 @@ package auth
 import (
 	"net/http"
 	"net/url"
-	"strings"
+)
+
+// The longest iss and sid a front-channel logout may carry; longer ones
+// are refused with 400.
+const (
+	maxIssuerBytes = 512
+	maxSIDBytes    = 255
 )
 
 // handleFrontchannelLogout is the OpenID Connect Front-Channel Logout 1.0
@@ -19,8 +25,6 @@ func (a *Auth) handleFrontchannelLogout(w http.ResponseWriter, r *http.Request) 
 	h.Set("Content-Security-Policy", "default-src 'none'; frame-ancestors 'self'")
 	q := r.URL.Query()
 	iss, sid := q.Get("iss"), q.Get("sid")
-	jar := a.jar(r)
-	rec, id, err := a.sessions.load(r, jar)
 	// iss and sid are required (Signet needs the session information): a
 	// bare link must not be able to sign anyone out.
 	if iss == "" || sid == "" {
@@ -28,9 +32,14 @@ func (a *Auth) handleFrontchannelLogout(w http.ResponseWriter, r *http.Request) 
 		http.Error(w, "iss and sid are required", http.StatusBadRequest)
 		return
 	}
+	if len(iss) > maxIssuerBytes || len(sid) > maxSIDBytes {
+		a.log.WarnContext(ctx, "front-channel logout refused", "reason", "iss or sid too long")
+		http.Error(w, "iss or sid too long", http.StatusBadRequest)
+		return
+	}
 	var p *Provider
 	for _, cand := range a.order {
-		if strings.TrimSuffix(cand.Issuer, "/") == strings.TrimSuffix(iss, "/") {
+		if sameIssuer(cand.Issuer, iss) {
 			p = cand
 			break
 		}
@@ -40,22 +49,26 @@ func (a *Auth) handleFrontchannelLogout(w http.ResponseWriter, r *http.Request) 
 		http.Error(w, "unknown issuer", http.StatusBadRequest)
 		return
 	}
-	a.revoked.revoke(iss, sid, "", a.now())
+	// The logout is recorded under the provider's own issuer (the one its
+	// ID tokens carry, from discovery), never the query's spelling of it.
+	issuer := p.Issuer
+	if m, err := a.metadataFor(ctx, p); err == nil && !m.issuerTemplate {
+		issuer = m.Issuer
+	}
+	jar := a.jar(r)
+	rec, id, err := a.sessions.load(r, jar)
+	a.revoked.revoke(issuer, sid, "", a.now())
 	if err == nil && rec.Provider == p.ID && rec.SID == sid {
 		a.sessions.clear(w, r, jar, id)
 	}
-	if p != nil {
-		a.log.InfoContext(ctx, "front-channel logout", "provider", p.ID, "sid", sid)
-		if a.cfg.Events.IdPLogout != nil {
-			a.cfg.Events.IdPLogout(ctx, LogoutEvent{Provider: p.ID, Issuer: iss, SID: sid, Channel: "frontchannel"})
-		}
+	a.log.InfoContext(ctx, "front-channel logout", "provider", p.ID, "sid", sid)
+	if a.cfg.Events.IdPLogout != nil {
+		a.cfg.Events.IdPLogout(ctx, LogoutEvent{Provider: p.ID, Issuer: issuer, SID: sid, Channel: "frontchannel"})
 	}
 	h.Set("Content-Type", "text/html; charset=utf-8")
 	ancestors := "'self'"
-	if p != nil {
-		if u, err := url.Parse(p.Issuer); err == nil && u.Host != "" {
-			ancestors += " " + u.Scheme + "://" + u.Host
-		}
+	if u, err := url.Parse(p.Issuer); err == nil && u.Host != "" {
+		ancestors += " " + u.Scheme + "://" + u.Host
 	}
 	h.Set("Content-Security-Policy", "default-src 'none'; frame-ancestors "+ancestors)
 	_, _ = w.Write([]byte("<!doctype html><title>Signed out</title><p>Signed out.</p>"))

@@ -255,7 +255,7 @@ func (a *Auth) verifyRefreshedIDToken(ctx context.Context, p *Provider, m *metad
 	if err := checkIDTokenClaims(claims, tok, p.ClientID); err != nil {
 		return nil, fmt.Errorf("refreshed id token: %w", err)
 	}
-	if tok.Issuer != rec.Issuer {
+	if !sameIssuer(tok.Issuer, rec.Issuer) {
 		return nil, fmt.Errorf("refreshed id token iss %q differs from the session's %q", tok.Issuer, rec.Issuer)
 	}
 	if tok.Subject != rec.Subject {
