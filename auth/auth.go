@@ -11,6 +11,8 @@ import (
 	"net/url"
 	"strings"
 	"time"
+
+	"github.com/signet-auth/signet/auth/store"
 )
 
 // Auth serves the /api/auth routes and the post-logout page, and reads
@@ -26,7 +28,7 @@ type Auth struct {
 	sessionKeys *keyring
 	flowKeys    *keyring
 	sessions    sessionStorage
-	revoked     *revocations
+	state       *state
 	tokens      *tokenState
 	crossOrigin *http.CrossOriginProtection
 	fixedOrigin *url.URL
@@ -118,9 +120,20 @@ func New(cfg Config) (*Auth, error) {
 	if a.flowKeys, err = newKeyring(cfg.Secrets, "signet flow", flowMaxAge); err != nil {
 		return nil, fmt.Errorf("auth: %w", err)
 	}
-	a.sessions = sessionStorage{keys: a.sessionKeys, store: cfg.Session.Store, overflow: cfg.Session.Overflow, now: a.now,
+	switch cfg.Session.Strategy {
+	case "", StrategyCookie:
+	case StrategyServer:
+	default:
+		return nil, fmt.Errorf("auth: session strategy %q is neither %q nor %q", cfg.Session.Strategy, StrategyCookie, StrategyServer)
+	}
+	st := cfg.Store
+	if st == nil {
+		st = store.NewMemory(a.now)
+	}
+	a.state = newState(st, a.now, a.cfg.Session.MaxAge, a.log)
+	a.sessions = sessionStorage{keys: a.sessionKeys, state: a.state, now: a.now,
+		server: cfg.Session.Strategy == StrategyServer, overflow: !cfg.Session.Chunked,
 		cache: newSessionCache(sessionCacheSize, a.cfg.Session.MaxAge)}
-	a.revoked = newRevocations(a.now, a.cfg.Session.MaxAge)
 	a.tokens = newTokenState(a.now)
 	a.crossOrigin = http.NewCrossOriginProtection()
 	return a, nil

@@ -41,7 +41,13 @@ func (a *Auth) handleBackchannelLogout(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusBadRequest, map[string]string{"error": "invalid_request", "error_description": "invalid logout token"})
 		return
 	}
-	a.revoked.revoke(lt.issuer, lt.sid, lt.sub, a.now())
+	if err := a.state.revoke(ctx, lt.issuer, lt.sid, lt.sub, a.now()); err != nil {
+		// The IdP may retry a logout that was not answered with 200.
+		a.log.WarnContext(ctx, "back-channel logout not recorded", "err", err)
+		w.Header().Set("Retry-After", "5")
+		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"error": "temporarily_unavailable"})
+		return
+	}
 	a.log.InfoContext(ctx, "back-channel logout", "provider", lt.provider.ID, "sub", lt.sub, "sid", lt.sid)
 	if a.cfg.Events.IdPLogout != nil {
 		a.cfg.Events.IdPLogout(ctx, LogoutEvent{Provider: lt.provider.ID, Issuer: lt.issuer, Subject: lt.sub, SID: lt.sid, Channel: "backchannel"})
@@ -139,7 +145,11 @@ func (a *Auth) verifyLogoutToken(ctx context.Context, raw string) (*logoutToken,
 	if lt.jti == "" {
 		return nil, errors.New("no jti")
 	}
-	if a.revoked.seen(lt.issuer, lt.jti, until) {
+	fresh, err := a.state.claimJTI(ctx, lt.issuer, lt.jti, until)
+	if err != nil {
+		return nil, err
+	}
+	if !fresh {
 		return nil, errors.New("jti replayed")
 	}
 	return lt, nil

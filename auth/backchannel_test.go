@@ -40,12 +40,12 @@ func TestBackchannelLogout(t *testing.T) {
 			var (
 				mu     sync.Mutex
 				events []LogoutEvent
-				store  *MemoryStore
+				store  *memoryStore
 			)
 			e := newEnv(t, logoutEvents(&events, &mu), withConfig(func(c *Config) {
 				if strategy == "server" {
-					store = NewMemoryStore(c.Now)
-					c.Session.Store = store
+					store = newMemoryStore(c.Now)
+					c.Session.Strategy, c.Store = StrategyServer, store
 				}
 			}))
 			victim := e.browser()
@@ -76,7 +76,7 @@ func TestBackchannelLogout(t *testing.T) {
 				t.Error("another session (another sid) was ended too")
 			}
 			if strategy == "server" {
-				if got, want := store.Len(), 1; got != want {
+				if got, want := storedSessions(store), 1; got != want {
 					t.Errorf("store holds %d sessions, want %d", got, want)
 				}
 			}
@@ -85,7 +85,13 @@ func TestBackchannelLogout(t *testing.T) {
 				t.Errorf("IdPLogout events = %+v", events)
 			}
 			mu.Unlock()
-			e.wantLog(t, "back-channel logout", "session ended by identity provider logout")
+			// A server session is deleted at once; a cookie session is
+			// refused by the revocation record.
+			ended := "session ended elsewhere"
+			if strategy == "server" {
+				ended = "session not found in the store"
+			}
+			e.wantLog(t, "back-channel logout", ended)
 		})
 	}
 }
@@ -312,4 +318,39 @@ func TestFrontchannelLogout(t *testing.T) {
 		}
 		e.wantLog(t, "front-channel logout refused")
 	})
+}
+
+// TestSignInRightAfterLogoutBySub: a back-channel logout by sub ends the
+// sessions signed in before it arrived; a sign-in a millisecond later,
+// within the same second, survives, and so does the next one.
+func TestSignInRightAfterLogoutBySub(t *testing.T) {
+	for _, strategy := range []Strategy{StrategyCookie, StrategyServer} {
+		t.Run(string(strategy), func(t *testing.T) {
+			e := newEnv(t, withConfig(func(c *Config) { c.Session.Strategy = strategy }))
+			e.clock.Advance(100 * time.Millisecond) // the clock starts on a whole second
+			before := e.browser()
+			before.signIn()
+			login, _ := e.idp.LastLogin()
+
+			e.clock.Advance(time.Millisecond)
+			if r := e.postLogoutToken(t, e.idp.LogoutToken("", login.Subject, fakeidp.RS256, nil)); r.status != http.StatusOK {
+				t.Fatalf("logout by sub: status %d: %s", r.status, r.body)
+			}
+			e.clock.Advance(time.Millisecond)
+			after := e.browser()
+			after.signIn()
+			e.clock.Advance(time.Millisecond)
+			again := e.browser()
+			again.signIn()
+
+			if s := before.get("/api/auth/session"); s.body != "null" {
+				t.Errorf("the session signed in before the logout = %s, want null", s.body)
+			}
+			for name, b := range map[string]*browser{"right after": after, "the next": again} {
+				if b.session() == nil {
+					t.Errorf("%s sign-in, in the same second as the logout, was ended; log:\n%s", name, e.logs.String())
+				}
+			}
+		})
+	}
 }

@@ -180,6 +180,7 @@ func benchAuth(tb testing.TB, client *http.Client, now func() time.Time) *Auth {
 		URL:        "http://app.bench",
 		HTTPClient: client,
 		Now:        now,
+		Session:    SessionConfig{Chunked: true},
 		Callbacks: Callbacks{
 			JWT: func(_ context.Context, p JWTParams) (Token, error) {
 				if p.Profile != nil {
@@ -205,7 +206,7 @@ func benchCookies(tb testing.TB, a *Auth, rec *Record) []*http.Cookie {
 	tb.Helper()
 	r := httptest.NewRequest(http.MethodGet, "http://app.bench/", nil)
 	w := httptest.NewRecorder()
-	if err := a.sessions.save(w, r, a.jar(r), rec, ""); err != nil {
+	if _, err := a.sessions.save(w, r, a.jar(r), rec, ""); err != nil {
 		tb.Fatal(err)
 	}
 	return w.Result().Cookies()

@@ -71,13 +71,19 @@ func (a *Auth) handleCallback(w http.ResponseWriter, r *http.Request) {
 		a.fail(w, r, err)
 		return
 	}
-	// The new session replaces any this browser had. With a server store
-	// the old one is deleted too, so that a copy of its cookie dies with it.
-	if _, oldID, err := a.sessions.load(r, jar); err == nil && oldID != "" {
-		a.sessions.forget(ctx, oldID)
+	// The new session replaces any this browser had, which ends: a copy
+	// of its cookie dies with it.
+	if old, oldID, err := a.sessions.load(r, jar); err == nil {
+		_ = a.state.endSession(ctx, old, oldID)
 	}
-	if err := a.sessions.save(w, r, jar, rec, ""); err != nil {
-		a.fail(w, r, fmt.Errorf("save session: %w", err))
+	rec.Handle = randomString(16)
+	id, err := a.sessions.save(w, r, jar, rec, "")
+	if err != nil {
+		a.fail(w, r, storeError(err, "save session"))
+		return
+	}
+	if err := a.state.index(ctx, rec, id, deviceLabel(r.UserAgent()), true); err != nil {
+		a.fail(w, r, storeError(err, "index session"))
 		return
 	}
 	a.log.InfoContext(ctx, "signed in", "provider", p.ID, "sub", rec.Subject)

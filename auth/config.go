@@ -6,6 +6,8 @@ import (
 	"log/slog"
 	"net/http"
 	"time"
+
+	"github.com/signet-auth/signet/auth/store"
 )
 
 // Config configures Signet. The zero value of every optional field is a
@@ -35,6 +37,13 @@ type Config struct {
 	CookiePrefix string
 	// Session sets the session's lifetime and where it is kept.
 	Session SessionConfig
+	// Store keeps every piece of state that outlives a request: server
+	// sessions and large cookie sessions, the session index, revocations,
+	// the logout-token replay set, the refresh lock and its result, and
+	// the "session ended" events. Share one store between instances (see
+	// auth/store/redisstore) and they behave as one. Nil means an
+	// in-memory store: one instance, forgotten at restart.
+	Store store.Store
 	// RefreshSkew is how long before its access token expires a session is
 	// refreshed (with its refresh token) when it is read. Default 60 s; it
 	// is never more than a quarter of the token's lifetime, so short-lived
@@ -64,19 +73,20 @@ type SessionConfig struct {
 	// UpdateAge is how often at most a used session's expiry is pushed
 	// forward (sliding expiry). Default 24 hours.
 	UpdateAge time.Duration
-	// Store keeps sessions on the server; the cookie then holds only an
-	// opaque id. Nil keeps the whole session, encrypted, in the cookie.
-	Store Store
-	// Overflow, used when Store is nil, keeps on the server only the
-	// sessions too large for one small cookie (a sealed session over 2560
-	// bytes, as a large ID token makes); their cookie then holds only an
-	// opaque id, and every other session stays in its cookie. It keeps each
-	// response's headers under 4 KB, the default proxy_buffer_size of nginx,
-	// which answers a larger header block from the app with 502 ("upstream
-	// sent too big header"), and the Cookie header well under nginx's 8 KB
-	// per header line. Nil splits a large session into several cookies of
-	// up to 4 KB each, as Auth.js does.
-	Overflow Store
+	// Strategy is where sessions are kept: StrategyCookie (the default)
+	// or StrategyServer. Both keep their index, revocations and the rest
+	// in Config.Store.
+	Strategy Strategy
+	// Chunked, with the cookie strategy, splits a session too large for
+	// one small cookie into several cookies of up to 4 KB each, as Auth.js
+	// does. By default such a session goes to the Store instead and its
+	// cookie holds only an opaque id: that keeps each response's headers
+	// under 4 KB, the default proxy_buffer_size of nginx, which answers a
+	// larger header block from the app with 502 ("upstream sent too big
+	// header"), and the Cookie header well under nginx's 8 KB per header
+	// line. A sealed session over 2560 bytes (as a large ID token makes) is
+	// too large.
+	Chunked bool
 }
 
 // Callbacks are Auth.js's callbacks as Go funcs. Every field is optional.

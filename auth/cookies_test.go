@@ -357,7 +357,7 @@ func wantChunks(t *testing.T, cs []*http.Cookie, min int) {
 func TestChunkedSessionJourney(t *testing.T) {
 	var size atomic.Int64
 	size.Store(9000)
-	e := newEnv(t, bigTokens(&size))
+	e := newEnv(t, bigTokens(&size), withConfig(func(c *Config) { c.Session.Chunked = true }))
 	b := e.browser()
 	b.signIn()
 	chunks := b.sessionCookies()

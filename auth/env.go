@@ -29,6 +29,13 @@ const (
 	EnvSecret    = "AUTH_SECRET"
 	EnvURL       = "AUTH_URL"
 	EnvTrustHost = "AUTH_TRUST_HOST"
+	// EnvSessionStrategy picks the session strategy: "cookie" (the
+	// default) or "server".
+	EnvSessionStrategy = "AUTH_SESSION_STRATEGY"
+	// EnvStore names the Store. ConfigFromEnv does not open it (the Redis
+	// store lives in a package of its own): the app does, and only checks
+	// here that the name is known.
+	EnvStore = "AUTH_STORE"
 )
 
 // ConfigFromEnv reads Auth.js's environment variables into the parts of a
@@ -108,6 +115,14 @@ func (r *envReader) read() (Config, error) {
 		return cfg, err
 	}
 	cfg.TrustHost = trust
+	switch v := strings.TrimSpace(r.getenv(EnvSessionStrategy)); strings.ToLower(v) {
+	case "", string(StrategyCookie):
+		cfg.Session.Strategy = StrategyCookie
+	case string(StrategyServer):
+		cfg.Session.Strategy = StrategyServer
+	default:
+		return cfg, &ConfigError{EnvSessionStrategy, fmt.Sprintf("%q is neither cookie (the session in an encrypted cookie) nor server (in AUTH_STORE, the cookie holds an id)", v)}
+	}
 	if cfg.Providers, err = r.providers(); err != nil {
 		return cfg, err
 	}
@@ -293,7 +308,7 @@ func weakSecret(s string) string {
 
 // knownVars lists every variable ConfigFromEnv reads.
 func knownVars() []string {
-	out := []string{EnvSecret, EnvURL, EnvTrustHost}
+	out := []string{EnvSecret, EnvURL, EnvTrustHost, EnvSessionStrategy, EnvStore}
 	for _, pr := range Presets() {
 		pre := EnvName(pr.ID)
 		out = append(out, pre+"ID", pre+"SECRET", pre+"ISSUER", pre+"SCOPE")

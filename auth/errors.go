@@ -27,6 +27,9 @@ const (
 	// ErrForbidden is Signet's own: signed in, but without a permission
 	// (scope) the page needs. RequireScopes serves it with status 403.
 	ErrForbidden ErrorCode = "Forbidden"
+	// ErrUnavailable is Signet's own: the session store cannot be reached,
+	// so a session cannot be checked. Nothing was changed; status 503.
+	ErrUnavailable ErrorCode = "Unavailable"
 )
 
 // Status is the HTTP status the error page is served with.
@@ -36,7 +39,7 @@ func (c ErrorCode) Status() int {
 		return http.StatusInternalServerError
 	case ErrAccessDenied, ErrVerification, ErrMissingCSRF, ErrForbidden:
 		return http.StatusForbidden
-	case ErrProviderUnavailable:
+	case ErrProviderUnavailable, ErrUnavailable:
 		return http.StatusServiceUnavailable
 	case ErrUnknownProvider, ErrUnknownAction:
 		return http.StatusNotFound
@@ -64,6 +67,8 @@ func (c ErrorCode) Title() string {
 		return "Page not found"
 	case ErrForbidden:
 		return "Permission required"
+	case ErrUnavailable:
+		return "Temporarily unavailable"
 	default:
 		return "Something went wrong"
 	}
@@ -95,6 +100,8 @@ func (c ErrorCode) Message() string {
 		return "There is no such page."
 	case ErrForbidden:
 		return "You are signed in, but your account does not have the permission this page needs."
+	case ErrUnavailable:
+		return "Your session cannot be checked right now. You are still signed in and nothing was changed. Please try again in a moment."
 	default:
 		return "Sign-in failed. Please try again."
 	}
@@ -106,7 +113,7 @@ func knownCode(s string) ErrorCode {
 	switch c := ErrorCode(s); c {
 	case ErrConfiguration, ErrAccessDenied, ErrVerification, ErrMissingCSRF, ErrOAuthSignin,
 		ErrOAuthCallback, ErrCallback, ErrSessionRequired, ErrProviderUnavailable,
-		ErrUnknownProvider, ErrUnknownAction, ErrForbidden:
+		ErrUnknownProvider, ErrUnknownAction, ErrForbidden, ErrUnavailable:
 		return c
 	default:
 		return "Default"

@@ -479,7 +479,7 @@ func TestSlidingExpiry(t *testing.T) {
 			// session, so only sliding expiry does.
 			e := newEnv(t, withIdP(fakeidp.Options{AccessTokenTTL: -1}), withConfig(func(c *Config) {
 				if strategy == "server" {
-					c.Session.Store = NewMemoryStore(c.Now)
+					c.Session.Strategy, c.Store = StrategyServer, newMemoryStore(c.Now)
 				}
 			}))
 			b := e.browser()
@@ -562,14 +562,14 @@ func TestSessionExpiresExactlyAtMaxAge(t *testing.T) {
 // strategy; the cookie holds only a sealed id; sign-out deletes the stored
 // session so a copied cookie is dead too.
 func TestServerStore(t *testing.T) {
-	var store *MemoryStore
+	var store *memoryStore
 	e := newEnv(t, withConfig(func(c *Config) {
-		store = NewMemoryStore(c.Now)
-		c.Session.Store = store
+		store = newMemoryStore(c.Now)
+		c.Session.Strategy, c.Store = StrategyServer, store
 	}))
 	b := e.browser()
 	b.signIn()
-	if got, want := store.Len(), 1; got != want {
+	if got, want := storedSessions(store), 1; got != want {
 		t.Fatalf("store holds %d sessions, want %d", got, want)
 	}
 	user, _ := b.session()["user"].(map[string]any)
@@ -598,7 +598,7 @@ func TestServerStore(t *testing.T) {
 	if r := b.post("/api/auth/signout", form); r.status != http.StatusSeeOther {
 		t.Fatalf("signout: status %d", r.status)
 	}
-	if got, want := store.Len(), 0; got != want {
+	if got, want := storedSessions(store), 0; got != want {
 		t.Errorf("store holds %d sessions after sign-out, want %d", got, want)
 	}
 	if s := copied.session(); s != nil {
@@ -607,17 +607,16 @@ func TestServerStore(t *testing.T) {
 }
 
 func TestServerStoreUnknownIDClears(t *testing.T) {
-	var store *MemoryStore
+	var store *memoryStore
 	e := newEnv(t, withConfig(func(c *Config) {
-		store = NewMemoryStore(c.Now)
-		c.Session.Store = store
+		store = newMemoryStore(c.Now)
+		c.Session.Strategy, c.Store = StrategyServer, store
 	}))
 	b := e.browser()
 	b.signIn()
-	// The store loses the session (restart, eviction).
-	for id := range store.m {
-		_ = store.Delete(t.Context(), id)
-	}
+	// The store loses the session (an empty store, as after a restart of
+	// an in-memory one).
+	e.restart(func(c *Config) { c.Store = newMemoryStore(c.Now) })
 	r := b.get("/api/auth/session")
 	if r.body != "null" {
 		t.Fatalf("session = %s, want null", r.body)
@@ -750,16 +749,16 @@ func TestFlowCookiesExpire(t *testing.T) {
 // session deletes the old stored session, so a copy of the old cookie no
 // longer works (OWASP: invalidate the previous session id on login).
 func TestServerStoreSignInReplacesOldSession(t *testing.T) {
-	var store *MemoryStore
+	var store *memoryStore
 	e := newEnv(t, withConfig(func(c *Config) {
-		store = NewMemoryStore(c.Now)
-		c.Session.Store = store
+		store = newMemoryStore(c.Now)
+		c.Session.Strategy, c.Store = StrategyServer, store
 	}))
 	b := e.browser()
 	b.signIn()
 	old := b.cookie("signet.session-token")
 	b.signIn()
-	if got, want := store.Len(), 1; got != want {
+	if got, want := storedSessions(store), 1; got != want {
 		t.Errorf("store holds %d sessions after signing in twice, want %d", got, want)
 	}
 	stale := e.browser()

@@ -57,7 +57,18 @@ func (a *Auth) handleFrontchannelLogout(w http.ResponseWriter, r *http.Request) 
 	}
 	jar := a.jar(r)
 	rec, id, err := a.sessions.load(r, jar)
-	a.revoked.revoke(issuer, sid, "", a.now())
+	// Nothing is stored for an IdP session that no session of this app
+	// belongs to: an unauthenticated request cannot grow the store.
+	known, serr := a.state.hasSID(ctx, issuer, sid)
+	if serr == nil && known {
+		serr = a.state.revoke(ctx, issuer, sid, "", a.now())
+	}
+	if serr != nil {
+		a.log.WarnContext(ctx, "front-channel logout not recorded", "err", serr)
+		w.Header().Set("Retry-After", "5")
+		http.Error(w, "temporarily unavailable", http.StatusServiceUnavailable)
+		return
+	}
 	if err == nil && rec.Provider == p.ID && rec.SID == sid {
 		a.sessions.clear(w, r, jar, id)
 	}

@@ -127,7 +127,7 @@ func sessionRequest(cookies ...*http.Cookie) *http.Request {
 func FuzzSessionCookie(f *testing.F) {
 	e := fuzzEnv(f)
 	cfg := e.cfg
-	cfg.Session.Store = NewMemoryStore(e.clock.Now)
+	cfg.Session.Strategy, cfg.Store = StrategyServer, newMemoryStore(e.clock.Now)
 	server, err := New(cfg)
 	if err != nil {
 		f.Fatal(err)
@@ -139,7 +139,7 @@ func FuzzSessionCookie(f *testing.F) {
 	for _, a := range []*Auth{e.auth, server} {
 		w := httptest.NewRecorder()
 		r := sessionRequest()
-		if err := a.sessions.save(w, r, a.jar(r), rec, ""); err != nil {
+		if _, err := a.sessions.save(w, r, a.jar(r), rec, ""); err != nil {
 			f.Fatal(err)
 		}
 		for _, c := range w.Result().Cookies() {

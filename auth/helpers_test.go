@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/signet-auth/signet/auth/internal/fakeidp"
+	"github.com/signet-auth/signet/auth/store"
 )
 
 // testSecret is a 32-byte AUTH_SECRET for tests.
@@ -586,3 +587,12 @@ func (b *browser) sessionCookies() []*http.Cookie {
 	}
 	return out
 }
+
+// memoryStore is the in-memory Store the tests look into.
+type memoryStore = store.Memory
+
+func newMemoryStore(now func() time.Time) *memoryStore { return store.NewMemory(now) }
+
+// storedSessions counts the session records in st (not the index and the
+// other state kept beside them).
+func storedSessions(st *memoryStore) int { return len(st.Keys(keySession)) }

@@ -15,6 +15,10 @@ type loaded struct {
 	session *Session
 	rec     *Record
 	id      string
+	// unavailable is set when the store could not say whether the
+	// session is still valid: nothing was cleared, and pages that need a
+	// session answer 503.
+	unavailable bool
 }
 
 // SessionFromContext returns the session that Middleware put in ctx, or nil
@@ -30,15 +34,38 @@ func SessionFromContext(ctx context.Context) *Session {
 // context (SessionFromContext), re-issuing the cookie when the sliding
 // expiry is due and clearing it when it is unusable (tampered, expired,
 // logged out by the identity provider).
+//
+// When the store cannot be reached and the request carries a session,
+// Middleware answers 503 (the Unavailable error page; for htmx requests
+// the same page with HX-Retarget to the body) and clears nothing: a
+// session whose revocation cannot be checked is neither trusted nor
+// destroyed.
 func (a *Auth) Middleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		l := a.load(w, r)
+		if l != nil && l.unavailable {
+			a.unavailable(w, r)
+			return
+		}
 		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), ctxKey{}, l)))
 	})
 }
 
+// unavailable answers a request that needs the store while it is down.
+func (a *Auth) unavailable(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Retry-After", "5")
+	if wantsHTMX(r) {
+		w.Header().Set("HX-Retarget", "body")
+		w.Header().Set("HX-Reswap", "innerHTML")
+	}
+	a.renderError(w, r, ErrUnavailable)
+}
+
 // Session returns the request's session, or nil when signed out: Auth.js's
 // auth(). It uses the session Middleware loaded when there is one.
+//
+// A session that cannot be checked because the store is down is nil here;
+// Middleware answers such requests with 503 before they get this far.
 func (a *Auth) Session(w http.ResponseWriter, r *http.Request) *Session {
 	if l, ok := r.Context().Value(ctxKey{}).(*loaded); ok {
 		if l == nil {
@@ -60,15 +87,23 @@ func (a *Auth) load(w http.ResponseWriter, r *http.Request) *loaded {
 	jar := a.jar(r)
 	rec, id, err := a.sessions.load(r, jar)
 	if err != nil {
-		if !errors.Is(err, errNoSession) {
+		switch {
+		case errors.Is(err, errStoreUnavailable):
+			return &loaded{unavailable: true}
+		case !errors.Is(err, errNoSession):
 			a.log.InfoContext(ctx, "session cookie rejected", "reason", err.Error())
 			a.sessions.clear(w, r, jar, "")
 		}
 		return nil
 	}
-	if a.revoked.revoked(rec) {
-		a.log.InfoContext(ctx, "session ended by identity provider logout", "provider", rec.Provider, "sub", rec.Subject)
+	revoked, err := a.state.revoked(ctx, rec)
+	if err != nil {
+		return &loaded{unavailable: true}
+	}
+	if revoked {
+		a.log.InfoContext(ctx, "session ended elsewhere (sign-out, revoke or identity provider logout)", "provider", rec.Provider, "sub", rec.Subject)
 		a.sessions.clear(w, r, jar, id)
+		a.revokeTokensOf(ctx, rec)
 		return nil
 	}
 	dirty := false
@@ -77,6 +112,7 @@ func (a *Auth) load(w http.ResponseWriter, r *http.Request) *loaded {
 		dirty = true
 	case refreshSignOut:
 		a.log.InfoContext(ctx, "JWT callback ended the session on refresh", "provider", rec.Provider, "sub", rec.Subject)
+		_ = a.state.endSession(ctx, rec, id)
 		a.sessions.clear(w, r, jar, id)
 		return nil
 	}
@@ -87,10 +123,16 @@ func (a *Auth) load(w http.ResponseWriter, r *http.Request) *loaded {
 		dirty = true
 	}
 	if dirty {
-		if err := a.sessions.save(w, r, jar, rec, id); err != nil {
+		newID, err := a.sessions.save(w, r, jar, rec, id)
+		if err != nil {
 			a.log.ErrorContext(ctx, "re-issue session", "err", err)
+		} else {
+			id = newID
 		}
 	}
+	// The index's last-seen time, at most once a minute. A failure is
+	// logged by the store's health and does not fail the request.
+	_ = a.state.index(ctx, rec, id, deviceLabel(r.UserAgent()), dirty)
 	s, err := a.buildSession(ctx, rec)
 	if err != nil {
 		a.log.ErrorContext(ctx, "session callback failed", "err", err)

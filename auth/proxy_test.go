@@ -177,7 +177,7 @@ func TestOverflowStore(t *testing.T) {
 	size.Store(6000)
 
 	t.Run("without overflow the session is chunked", func(t *testing.T) {
-		e := newEnv(t, bigTokens(&size))
+		e := newEnv(t, bigTokens(&size), withConfig(func(c *Config) { c.Session.Chunked = true }))
 		b := e.browser()
 		cb := b.signIn()
 		wantChunks(t, b.sessionCookies(), 2)
@@ -186,10 +186,10 @@ func TestOverflowStore(t *testing.T) {
 		}
 	})
 
-	var store *MemoryStore
+	var store *memoryStore
 	e := newEnv(t, bigTokens(&size), withConfig(func(c *Config) {
-		store = NewMemoryStore(c.Now)
-		c.Session.Overflow = store
+		store = newMemoryStore(c.Now)
+		c.Store = store
 	}))
 	b := e.browser()
 	cb := b.signIn()
@@ -200,7 +200,7 @@ func TestOverflowStore(t *testing.T) {
 	if len(cookies) != 1 || cookies[0].Name != "signet.session-token" || len(cookies[0].Value) > 300 {
 		t.Fatalf("session cookies %v, want one signet.session-token holding an id", chunkNamesOf(cookies))
 	}
-	if got := store.Len(); got != 1 {
+	if got := storedSessions(store); got != 1 {
 		t.Fatalf("overflow store holds %d sessions, want 1", got)
 	}
 	if s := b.session(); s == nil {
@@ -217,7 +217,7 @@ func TestOverflowStore(t *testing.T) {
 	if c := r.setCookie("signet.session-token"); c == nil || len(c.Value) > 300 {
 		t.Errorf("re-issued session cookie: %v", c)
 	}
-	if got := store.Len(); got != 1 {
+	if got := storedSessions(store); got != 1 {
 		t.Errorf("after a re-issue the store holds %d sessions, want 1", got)
 	}
 
@@ -225,16 +225,16 @@ func TestOverflowStore(t *testing.T) {
 	// record is not an id: without the store configured it is no session.
 	copied := e.browser()
 	copied.setCookie("signet.session-token", b.sessionCookies()[0].Value)
-	e.restart(func(c *Config) { c.Session.Overflow = nil })
+	e.restart(func(c *Config) { c.Store = newMemoryStore(c.Now) })
 	if s := copied.get("/api/auth/session"); s.body != "null" {
-		t.Errorf("an overflow cookie without the store = %s, want null", s.body)
+		t.Errorf("an overflow cookie with another store = %s, want null", s.body)
 	}
-	e.restart(func(c *Config) { c.Session.Overflow = store })
+	e.restart(func(c *Config) { c.Store, c.Session.Chunked = store, false })
 
 	// A new sign-in replaces the stored session; a small one stays in the cookie.
 	size.Store(0)
 	b.signIn()
-	if got := store.Len(); got != 0 {
+	if got := storedSessions(store); got != 0 {
 		t.Errorf("after a small sign-in the store holds %d sessions, want 0", got)
 	}
 	if c := b.sessionCookies(); len(c) != 1 || len(c[0].Value) < 500 {
@@ -247,14 +247,14 @@ func TestOverflowStore(t *testing.T) {
 	// Sign-out deletes a stored session.
 	size.Store(6000)
 	b.signIn()
-	if got := store.Len(); got != 1 {
+	if got := storedSessions(store); got != 1 {
 		t.Fatalf("store holds %d sessions, want 1", got)
 	}
 	out := b.post("/api/auth/signout", url.Values{"csrfToken": {b.csrf()}})
 	if out.status != http.StatusSeeOther {
 		t.Fatalf("signout: %d", out.status)
 	}
-	if got := store.Len(); got != 0 {
+	if got := storedSessions(store); got != 0 {
 		t.Errorf("after sign-out the store holds %d sessions, want 0", got)
 	}
 	if s := b.session(); s != nil {
@@ -274,10 +274,10 @@ func TestLargeIDTokenFitsProxyBuffers(t *testing.T) {
 		h := sha256.Sum256([]byte(name))
 		user[name] = fmt.Sprintf("%x-%x-%x-%x-%x", h[0:4], h[4:6], h[6:8], h[8:10], h[10:16])
 	}
-	store := NewMemoryStore(nil)
+	store := newMemoryStore(nil)
 	e := newEnv(t, withIdP(fakeidp.Options{User: user}), withConfig(func(c *Config) {
 		c.TrustHost = true
-		c.Session.Overflow = store
+		c.Store = store
 	}))
 	b := e.proxiedBrowser()
 	fits := func(what string, r response) {
@@ -305,8 +305,8 @@ func TestLargeIDTokenFitsProxyBuffers(t *testing.T) {
 	if len(login.IDToken) < 6000 {
 		t.Fatalf("the ID token is %d bytes; the test needs a large one", len(login.IDToken))
 	}
-	if store.Len() != 1 {
-		t.Errorf("overflow store holds %d sessions, want 1", store.Len())
+	if storedSessions(store) != 1 {
+		t.Errorf("overflow store holds %d sessions, want 1", storedSessions(store))
 	}
 	if s := b.get(publicOrigin + "/api/auth/session"); !strings.Contains(s.body, "Ada") {
 		t.Fatalf("not signed in: %s", s.body)
@@ -328,7 +328,7 @@ func TestLargeIDTokenFitsProxyBuffers(t *testing.T) {
 	if page.status != http.StatusOK || !strings.Contains(page.body, "Signing out") {
 		t.Errorf("post-logout page: %d %.200q", page.status, page.body)
 	}
-	if store.Len() != 0 {
-		t.Errorf("overflow store holds %d sessions after sign-out, want 0", store.Len())
+	if storedSessions(store) != 0 {
+		t.Errorf("overflow store holds %d sessions after sign-out, want 0", storedSessions(store))
 	}
 }

@@ -35,10 +35,10 @@ type Record struct {
 	// Handle names the session in the store's session index: opaque,
 	// random, and not a credential (knowing it lets no one use the
 	// session). Sessions from before the index have none.
-	Handle string
-	UpdatedAt          time.Time // when the session was last re-issued
-	Expires            time.Time // when the session ends unless re-issued
-	Error              string    // e.g. "RefreshTokenError"
+	Handle    string
+	UpdatedAt time.Time // when the session was last re-issued
+	Expires   time.Time // when the session ends unless re-issued
+	Error     string    // e.g. "RefreshTokenError"
 }
 
 // recordVersion tags the stored form so it can change without misreading

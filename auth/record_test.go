@@ -319,44 +319,6 @@ func TestHasScopes(t *testing.T) {
 	}
 }
 
-func TestMemoryStore(t *testing.T) {
-	clock := newTestClock()
-	s := NewMemoryStore(clock.Now)
-	ctx := t.Context()
-	if _, err := s.Get(ctx, "x"); err != ErrNotFound {
-		t.Errorf("Get of a missing id = %v, want ErrNotFound", err)
-	}
-	data := []byte("data")
-	if err := s.Set(ctx, "a", data, clock.Now().Add(time.Hour)); err != nil {
-		t.Fatal(err)
-	}
-	data[0] = 'X' // the store keeps its own copy
-	if got, err := s.Get(ctx, "a"); err != nil || string(got) != "data" {
-		t.Errorf("Get = %q, %v; want data", got, err)
-	}
-	clock.Advance(time.Hour)
-	if _, err := s.Get(ctx, "a"); err != ErrNotFound {
-		t.Errorf("Get of an expired id = %v, want ErrNotFound", err)
-	}
-	if got := s.Len(); got != 0 {
-		t.Errorf("Len after an expired Get = %d, want 0", got)
-	}
-	if err := s.Delete(ctx, "missing"); err != nil {
-		t.Errorf("Delete of a missing id = %v", err)
-	}
-	// The occasional sweep drops expired entries nobody reads.
-	for i := range 1024 {
-		_ = s.Set(ctx, fmt.Sprint(i), nil, clock.Now().Add(time.Minute))
-	}
-	clock.Advance(2 * time.Minute)
-	for i := range 1024 {
-		_ = s.Set(ctx, fmt.Sprint("n", i), nil, clock.Now().Add(time.Minute))
-	}
-	if got, want := s.Len(), 1024; got != want {
-		t.Errorf("Len after a sweep = %d, want %d", got, want)
-	}
-}
-
 // FuzzRecordWire decodes arbitrary stored records: nothing panics, and a
 // record that decodes encodes to one that decodes to the same.
 func FuzzRecordWire(f *testing.F) {

@@ -572,7 +572,7 @@ func TestRefreshSingleFlight(t *testing.T) {
 		t.Run(strategy, func(t *testing.T) {
 			e := newTokenEnv(t, func(c *Config) {
 				if strategy == "server" {
-					c.Session.Store = NewMemoryStore(c.Now)
+					c.Session.Strategy, c.Store = StrategyServer, newMemoryStore(c.Now)
 				}
 			})
 			b := e.browser()

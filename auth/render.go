@@ -3,6 +3,7 @@ package auth
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 )
@@ -65,4 +66,12 @@ func (a *Auth) renderError(w http.ResponseWriter, r *http.Request, code ErrorCod
 
 func (a *Auth) handleErrorPage(w http.ResponseWriter, r *http.Request) {
 	a.renderError(w, r, knownCode(r.URL.Query().Get("error")))
+}
+
+// storeError gives a store failure its client-safe code, Unavailable.
+func storeError(err error, what string) error {
+	if errors.Is(err, errStoreUnavailable) {
+		return &Error{Code: ErrUnavailable, Err: fmt.Errorf("%s: %w", what, err)}
+	}
+	return fmt.Errorf("%s: %w", what, err)
 }

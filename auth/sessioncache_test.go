@@ -71,8 +71,13 @@ func TestSessionCacheChecksEveryHit(t *testing.T) {
 	}
 
 	t.Run("revoked by the IdP", func(t *testing.T) {
-		a.revoked.revoke(rec.Issuer, rec.SID, "", clock.Now())
-		defer func() { a.revoked = newRevocations(a.now, a.cfg.Session.MaxAge) }()
+		if err := a.state.revoke(t.Context(), rec.Issuer, rec.SID, "", clock.Now()); err != nil {
+			t.Fatal(err)
+		}
+		defer func() {
+			a.state = newState(newMemoryStore(a.now), a.now, a.cfg.Session.MaxAge, a.log)
+			a.sessions.state = a.state
+		}()
 		if l := a.load(httptest.NewRecorder(), r); l != nil {
 			t.Errorf("a cached session outlived a back-channel logout: %+v", l.session)
 		}
@@ -113,9 +118,8 @@ func TestSessionCacheBounded(t *testing.T) {
 
 func TestSessionCacheSkipsServerStore(t *testing.T) {
 	clock := newTestClock()
-	store := NewMemoryStore(clock.Now)
 	a := benchAuth(t, nil, clock.Now)
-	a.sessions.store = store
+	a.sessions.server = true
 	rec := benchSeedsRecord(t, 0, false)
 	rec.Expires = clock.Now().Add(time.Hour)
 	r := cachedRequest(t, a, rec)

@@ -7,39 +7,49 @@ import (
 	"fmt"
 	"net/http"
 	"time"
+
+	"github.com/signet-auth/signet/auth/store"
 )
 
-// sessionStorage reads and writes the session for a request, in the cookie
-// itself (store == nil) or in a server Store keyed by an id in the cookie.
-// With store nil and overflow set, a session whose cookie would be longer
-// than maxCookieSession goes to overflow and its cookie holds only an id.
+// Strategy says where a session is kept.
+type Strategy string
+
+// The session strategies.
+const (
+	// StrategyCookie keeps the whole session, encrypted, in the cookie
+	// (Auth.js's "jwt" strategy). A session too large for one small cookie
+	// goes to the Store, and its cookie holds only an id, unless
+	// SessionConfig.Chunked.
+	StrategyCookie Strategy = "cookie"
+	// StrategyServer keeps every session in the Store; the cookie holds
+	// only an encrypted, opaque id (Auth.js's "database" strategy).
+	StrategyServer Strategy = "server"
+)
+
+// sessionStorage reads and writes the session for a request: in the
+// cookie itself, or in the Store under an id the cookie holds (every
+// session with server, the large ones with overflow).
 type sessionStorage struct {
 	keys     *keyring
-	store    Store
-	overflow Store
+	state    *state
+	server   bool // StrategyServer
+	overflow bool // StrategyCookie: large sessions go to the Store
 	now      func() time.Time
 	cache    *sessionCache // decoded cookie sessions; nil: none
 }
 
-// maxCookieSession is the longest session cookie value written when an
-// overflow store is configured. It leaves 1.5 KB of a 4 KB response header
-// block for the status line, Location, the flow cookies the callback
-// clears and the security headers: nginx's default proxy_buffer_size is
-// 4 KB (one memory page), and an upstream header block larger than that is
-// a 502, "upstream sent too big header".
+// maxCookieSession is the longest session cookie value written when
+// sessions overflow to the store. It leaves 1.5 KB of a 4 KB response
+// header block for the status line, Location, the flow cookies the
+// callback clears and the security headers: nginx's default
+// proxy_buffer_size is 4 KB (one memory page), and an upstream header
+// block larger than that is a 502, "upstream sent too big header".
 const maxCookieSession = 2560
 
-// sessionRefSealName seals the id of a session kept in the overflow store,
-// so that a cookie says by its seal which of the two it holds.
+// sessionRefSealName seals the id of a session kept in the store by the
+// cookie strategy, so that a cookie says by its seal which of the two it
+// holds.
 const sessionRefSealName = "session-ref"
-
-// server is the store that ids in session cookies refer to, if any.
-func (s sessionStorage) server() Store {
-	if s.store != nil {
-		return s.store
-	}
-	return s.overflow
-}
 
 // sessionCookieName is the logical name the session is sealed under; the
 // __Secure- prefix is not part of it, so a session survives neither a
@@ -49,10 +59,11 @@ const sessionSealName = "session-token"
 // errNoSession means the request carries no session cookie at all.
 var errNoSession = errors.New("auth: no session")
 
-// load returns the request's session record and, for a server store, its
-// id. It returns errNoSession when there is no cookie, and another error
-// when there is one that cannot be used (tampered, truncated, a missing
-// chunk, a retired secret, expired, unknown id).
+// load returns the request's session record and, when it is kept in the
+// store, its id there. It returns errNoSession when there is no cookie,
+// an error wrapping errStoreUnavailable when the store cannot say, and
+// another error when the cookie cannot be used (tampered, truncated, a
+// missing chunk, a retired secret, expired, unknown id).
 func (s sessionStorage) load(r *http.Request, jar cookieJar) (*Record, string, error) {
 	v, ok := readChunked(r, jar.names.session)
 	if !ok {
@@ -61,7 +72,7 @@ func (s sessionStorage) load(r *http.Request, jar cookieJar) (*Record, string, e
 		}
 		return nil, "", errNoSession
 	}
-	if s.cache != nil && s.store == nil {
+	if s.cache != nil && !s.server {
 		if rec, ok := s.cache.get(v); ok {
 			if !s.now().Before(rec.Expires) {
 				return nil, "", errors.New("session expired")
@@ -70,20 +81,23 @@ func (s sessionStorage) load(r *http.Request, jar cookieJar) (*Record, string, e
 		}
 	}
 	b, err := s.keys.open(sessionSealName, v)
-	store := s.store
-	if err != nil && s.store == nil && s.overflow != nil {
+	inStore := s.server
+	if err != nil && !s.server {
 		if ref, refErr := s.keys.open(sessionRefSealName, v); refErr == nil {
-			b, err, store = ref, nil, s.overflow
+			b, err, inStore = ref, nil, true
 		}
 	}
 	if err != nil {
 		return nil, "", fmt.Errorf("open session cookie: %w", err)
 	}
 	id := ""
-	if store != nil {
+	if inStore {
 		id = string(b)
-		if b, err = store.Get(r.Context(), id); err != nil {
-			return nil, "", fmt.Errorf("session store: %w", err)
+		if b, err = s.state.get(r.Context(), keySession+id); err != nil {
+			if errors.Is(err, store.ErrNotFound) {
+				return nil, "", errors.New("session not found in the store (ended or expired)")
+			}
+			return nil, "", err
 		}
 	}
 	rec, err := decodeRecord(b)
@@ -93,55 +107,58 @@ func (s sessionStorage) load(r *http.Request, jar cookieJar) (*Record, string, e
 	if !s.now().Before(rec.Expires) {
 		return nil, "", errors.New("session expired")
 	}
-	if s.cache != nil && store == nil {
+	if s.cache != nil && !inStore {
 		s.cache.put(v, rec)
 	}
 	return rec, id, nil
 }
 
-// save writes rec. For a server store, id "" makes a new id (on sign-in,
-// so a session id is never reused across users). With an overflow store,
-// id is the session's id there ("" when it is in the cookie).
-func (s sessionStorage) save(w http.ResponseWriter, r *http.Request, jar cookieJar, rec *Record, id string) error {
+// save writes rec. With the server strategy, id "" makes a new id (on
+// sign-in, so a session id is never reused across users). With the cookie
+// strategy, id is the session's id in the store ("" when it is in the
+// cookie). It returns the id the session is now kept under, "" for the
+// cookie.
+func (s sessionStorage) save(w http.ResponseWriter, r *http.Request, jar cookieJar, rec *Record, id string) (string, error) {
+	ctx := r.Context()
 	b, err := encodeRecord(rec)
 	if err != nil {
-		return err
+		return "", err
 	}
-	if s.store != nil {
+	if s.server {
 		if id == "" {
 			id = randomString(32)
 		}
-		if err := s.store.Set(r.Context(), id, b, rec.Expires); err != nil {
-			return fmt.Errorf("session store: %w", err)
+		if err := s.state.health.check(ctx, "save", s.state.st.Set(ctx, keySession+id, b, rec.Expires)); err != nil {
+			return "", err
 		}
-		b = []byte(id)
+		v, err := s.keys.seal(sessionSealName, []byte(id))
+		if err != nil {
+			return "", fmt.Errorf("seal session: %w", err)
+		}
+		jar.setChunked(w, r, jar.names.session, v, rec.Expires)
+		return id, nil
 	}
-	sealed := b
-	if s.store == nil && s.overflow != nil {
-		sealed = bytes.Clone(b) // seal encrypts in place; b may go to the store
-	}
-	v, err := s.keys.seal(sessionSealName, sealed)
+	v, err := s.keys.seal(sessionSealName, bytes.Clone(b)) // seal encrypts in place; b may go to the store
 	if err != nil {
-		return fmt.Errorf("seal session: %w", err)
+		return "", fmt.Errorf("seal session: %w", err)
 	}
-	if s.store == nil && s.overflow != nil {
-		switch {
-		case len(v) > maxCookieSession:
-			if id == "" {
-				id = randomString(32)
-			}
-			if err := s.overflow.Set(r.Context(), id, b, rec.Expires); err != nil {
-				return fmt.Errorf("session store: %w", err)
-			}
-			if v, err = s.keys.seal(sessionRefSealName, []byte(id)); err != nil {
-				return fmt.Errorf("seal session: %w", err)
-			}
-		case id != "":
-			_ = s.overflow.Delete(r.Context(), id) // it fits in the cookie again
+	switch {
+	case s.overflow && len(v) > maxCookieSession:
+		if id == "" {
+			id = randomString(32)
 		}
+		if err := s.state.health.check(ctx, "save", s.state.st.Set(ctx, keySession+id, b, rec.Expires)); err != nil {
+			return "", err
+		}
+		if v, err = s.keys.seal(sessionRefSealName, []byte(id)); err != nil {
+			return "", fmt.Errorf("seal session: %w", err)
+		}
+	case id != "":
+		s.forget(ctx, id) // it fits in the cookie again
+		id = ""
 	}
 	jar.setChunked(w, r, jar.names.session, v, rec.Expires)
-	return nil
+	return id, nil
 }
 
 // clear expires the session cookie (every chunk) and deletes the stored
@@ -153,7 +170,7 @@ func (s sessionStorage) clear(w http.ResponseWriter, r *http.Request, jar cookie
 
 // forget deletes the stored session id, if any.
 func (s sessionStorage) forget(ctx context.Context, id string) {
-	if st := s.server(); st != nil && id != "" {
-		_ = st.Delete(ctx, id)
+	if id != "" {
+		_ = s.state.health.check(ctx, "delete", s.state.st.Delete(ctx, keySession+id))
 	}
 }

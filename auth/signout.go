@@ -2,6 +2,7 @@ package auth
 
 import (
 	"context"
+	"errors"
 	"net/http"
 )
 
@@ -33,18 +34,23 @@ func (a *Auth) handleSignOut(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	jar := a.jar(r)
 	rec, id, err := a.sessions.load(r, jar)
+	if errors.Is(err, errStoreUnavailable) {
+		// The session cannot be ended everywhere: keep it, and say so.
+		a.unavailable(w, r)
+		return
+	}
 	if err != nil {
 		rec = nil
 	}
-	a.sessions.clear(w, r, jar, id)
-	if rec != nil && rec.SID != "" {
+	if rec != nil {
 		// A copy of this cookie (the cookie strategy cannot delete it) must
-		// not outlive the sign-out. Only sessions issued up to this one's
-		// sign-in are revoked: the IdP may keep the sid (a local-only
-		// sign-out, or a cancelled IdP logout) and a later sign-in with it
-		// must work.
-		a.revoked.revoke(rec.Issuer, rec.SID, "", rec.IssuedAt)
+		// not outlive the sign-out, and the session's other tabs hear of it.
+		if err := a.endSignedOut(ctx, rec, id); err != nil {
+			a.unavailable(w, r)
+			return
+		}
 	}
+	a.sessions.clear(w, r, jar, id)
 
 	target := relativeTo(a.redirectTarget(ctx, r, r.PostFormValue("callbackUrl")), a.origin(r))
 	state := randomString(32)
@@ -71,6 +77,18 @@ func (a *Auth) handleSignOut(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	redirect(w, r, dest)
+}
+
+// endSignedOut ends the session rec that its user signs out of. A session
+// from before the session index (no handle) is ended through its IdP
+// session: sessions issued up to this one's sign-in are revoked, since the
+// IdP may keep the sid (a local-only sign-out, a cancelled IdP logout) and
+// a later sign-in with it must work.
+func (a *Auth) endSignedOut(ctx context.Context, rec *Record, id string) error {
+	if rec.Handle == "" && rec.SID != "" {
+		return a.state.revoke(ctx, rec.Issuer, rec.SID, "", rec.IssuedAt)
+	}
+	return a.state.endSession(ctx, rec, id)
 }
 
 // idpLogoutURL builds the provider's logout URL, or "" for a local-only

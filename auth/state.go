@@ -41,10 +41,10 @@ func digest(parts ...string) string {
 	return hex.EncodeToString(h.Sum(nil)[:16])
 }
 
-// ErrStoreUnavailable means the Store could not be reached: the state a
+// errStoreUnavailable means the Store could not be reached: the state a
 // request needs is unknown. Signet then answers 503 and changes nothing;
 // it never treats an unknown state as "not revoked" or "no session".
-var ErrStoreUnavailable = errors.New("auth: session store unavailable")
+var errStoreUnavailable = errors.New("auth: session store unavailable")
 
 // storeHealth logs the store's failures once, not per request, and its
 // recovery.
@@ -70,7 +70,7 @@ func (h *storeHealth) check(ctx context.Context, op string, err error) error {
 	if h.down.CompareAndSwap(false, true) {
 		h.log.ErrorContext(ctx, "session store unavailable: requests that need it get 503 until it is back", "op", op, "err", err)
 	}
-	return fmt.Errorf("%w: %s: %v", ErrStoreUnavailable, op, err)
+	return fmt.Errorf("%w: %s: %v", errStoreUnavailable, op, err)
 }
 
 // indexEntry is what the session index keeps of one session, under its

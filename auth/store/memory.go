@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 )
@@ -340,6 +341,21 @@ func (m *Memory) Close() error {
 	m.closed = true
 	m.kv, m.groups, m.subs = map[string]memEntry{}, map[string]map[string]memEntry{}, map[string]map[*memSub]struct{}{}
 	return nil
+}
+
+// Keys lists the live keys that start with prefix, in no order: for
+// tests and debugging.
+func (m *Memory) Keys(prefix string) []string {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	now := m.now()
+	var out []string
+	for k, e := range m.kv {
+		if strings.HasPrefix(k, prefix) && now.Before(e.expires) {
+			out = append(out, k)
+		}
+	}
+	return out
 }
 
 // Len reports how many keys and group members the store holds, expired

@@ -138,12 +138,6 @@ func configure(getenv func(string) string, environ []string, log *slog.Logger) (
 			log.Warn("AUTH_SECRET is not set: using a random secret, so sessions end when the app restarts (run `go tool -modfile=tools/go.mod task secret` to keep them)")
 		}
 	}
-	// A session too large for one small cookie (an IdP that puts many
-	// claims in its ID token) is kept in memory, so that no response
-	// outgrows the 4 KB header buffer of a proxy in front (nginx's default
-	// proxy_buffer_size; a larger header block is a 502 there). Such
-	// sessions end when the app restarts; the others stay in their cookie.
-	cfg.Session.Overflow = auth.NewMemoryStore(nil)
 	cfg.Callbacks = handlers.AuthCallbacks()
 	cfg.Pages = handlers.AuthPages()
 	cfg.Logger = log

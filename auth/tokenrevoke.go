@@ -1,0 +1,73 @@
+package auth
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+)
+
+// revokeTokensOf revokes an ended session's refresh token at its IdP
+// (RFC 7009), when discovery advertises a revocation_endpoint, so that
+// the token dies with the session. It runs in the background: the request
+// that found the session ended does not wait for the IdP. The IdP's own
+// session (its cookie in the browser) is left alone.
+func (a *Auth) revokeTokensOf(ctx context.Context, rec *Record) {
+	if rec.RefreshToken == "" {
+		return
+	}
+	p, ok := a.providers[rec.Provider]
+	if !ok {
+		return
+	}
+	token := rec.RefreshToken
+	go func() {
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+		defer cancel()
+		if err := a.revokeToken(ctx, p, token, "refresh_token"); err != nil {
+			a.log.WarnContext(ctx, "refresh token not revoked at the identity provider", "provider", p.ID, "err", err)
+			return
+		}
+		a.log.InfoContext(ctx, "refresh token revoked at the identity provider", "provider", p.ID, "sub", rec.Subject)
+	}()
+}
+
+// revokeToken calls p's revocation endpoint. No endpoint is not an error.
+func (a *Auth) revokeToken(ctx context.Context, p *Provider, token Secret, hint string) error {
+	m, err := a.metadataFor(ctx, p)
+	if err != nil {
+		return err
+	}
+	if m.RevocationEndpoint == "" {
+		return nil
+	}
+	form := url.Values{"token": {token.Reveal()}, "token_type_hint": {hint}}
+	basic := introspectionAuthStyle(m) == "basic" && p.ClientSecret != ""
+	if !basic {
+		form.Set("client_id", p.ClientID)
+		if p.ClientSecret != "" {
+			form.Set("client_secret", p.ClientSecret)
+		}
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, m.RevocationEndpoint, strings.NewReader(form.Encode()))
+	if err != nil {
+		return fmt.Errorf("revocation request: %w", err)
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	if basic {
+		req.SetBasicAuth(url.QueryEscape(p.ClientID), url.QueryEscape(p.ClientSecret))
+	}
+	resp, err := a.client.Do(req)
+	if err != nil {
+		return fmt.Errorf("revocation: %w", err)
+	}
+	defer resp.Body.Close()
+	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("revocation: status %d", resp.StatusCode)
+	}
+	return nil
+}
