@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -333,7 +334,7 @@ func sameOrigin(rawURL, base string) bool {
 var tokenParams = []string{"id_token", "access_token", "refresh_token", "token", "logout_token"}
 
 // tokenInURL says why rawURL carries a token, or "" when it does not: a
-// parameter named like a token, a JWT (its "eyJ" prefix) in the path or in a
+// parameter named like a token, a JWT (see containsJWT) in the path or in a
 // parameter, or one of secrets anywhere. The authorization code is the one
 // parameter that may look like a JWT: OAuth sends it in the URL by design,
 // and some IdPs (the embedded one, on zitadel/oidc) make it a JWE that only
@@ -346,18 +347,18 @@ func tokenInURL(rawURL string, secrets ...string) string {
 	}
 	u, err := url.Parse(rawURL)
 	if err != nil {
-		if strings.Contains(rawURL, "eyJ") {
-			return `a JWT ("eyJ")`
+		if containsJWT(rawURL) {
+			return "a JWT"
 		}
 		return ""
 	}
-	if strings.Contains(u.EscapedPath(), "eyJ") {
-		return `a JWT ("eyJ") in the path`
+	if containsJWT(u.Path) {
+		return "a JWT in the path"
 	}
 	for _, part := range []string{u.RawQuery, u.Fragment} {
 		vals, err := url.ParseQuery(part)
-		if err != nil && strings.Contains(part, "eyJ") {
-			return `a JWT ("eyJ")`
+		if err != nil && containsJWT(part) {
+			return "a JWT"
 		}
 		for _, name := range tokenParams {
 			if vals.Has(name) {
@@ -365,17 +366,46 @@ func tokenInURL(rawURL string, secrets ...string) string {
 			}
 		}
 		for name, vs := range vals {
-			if strings.Contains(name, "eyJ") {
-				return `a JWT ("eyJ")`
+			if containsJWT(name) {
+				return "a JWT in a parameter name"
 			}
 			for _, v := range vs {
-				if name != "code" && strings.Contains(v, "eyJ") {
-					return `a JWT ("eyJ") in the parameter ` + name
+				if name != "code" && containsJWT(v) {
+					return "a JWT in the parameter " + name
 				}
 			}
 		}
 	}
 	return ""
+}
+
+// containsJWT reports whether s holds a JWT by its shape, not by a
+// substring such as "eyJ" (which a random identifier can contain): a run
+// of base64url characters and dots made of three segments (a JWS; the
+// signature may be empty, as with alg none) or five (a JWE), whose first
+// segment decodes to a JSON object with an "alg" member.
+func containsJWT(s string) bool {
+	runs := strings.FieldsFunc(s, func(r rune) bool {
+		return !(r >= 'A' && r <= 'Z' || r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '-' || r == '_' || r == '.')
+	})
+	for _, run := range runs {
+		segs := strings.Split(run, ".")
+		if len(segs) != 3 && len(segs) != 5 {
+			continue
+		}
+		header, err := base64.RawURLEncoding.DecodeString(segs[0])
+		if err != nil {
+			continue
+		}
+		var h map[string]any
+		if json.Unmarshal(header, &h) != nil {
+			continue
+		}
+		if _, ok := h["alg"]; ok {
+			return true
+		}
+	}
+	return false
 }
 
 // assertNoTokenInAppURLs fails the test if any URL of the app's origin that

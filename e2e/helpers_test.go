@@ -23,6 +23,12 @@ func TestTokenInURL(t *testing.T) {
 		{"http://127.0.0.1:1/api/auth/callback/dev?code=x&state=eyJhbGciOiJub25lIn0.e30.", true},
 		{"http://127.0.0.1:1/eyJhbGciOiJub25lIn0.e30./x", true},
 		{"http://127.0.0.1:1/x#eyJhbGciOiJub25lIn0.e30.", true},
+		{"http://127.0.0.1:1/x?t=Bearer%20eyJhbGciOiJub25lIn0.e30.", true},                  // inside a value
+		{"http://127.0.0.1:1/x?t=eyJhbGciOiJkaXIiLCJlbmMiOiJBMjU2R0NNIn0..iv.ct.tag", true}, // a JWE
+		{"http://127.0.0.1:1/api/auth/signout?sid=Qm9eyJxZ3RwLk9hPq&state=x", false},        // "eyJ" by chance
+		{"http://127.0.0.1:1/x?sid=eyJ4IjoxfQ.e30.sig", false},                              // three segments, no alg
+		{"http://127.0.0.1:1/eyJfoo/x?v=a.eyJb.c", false},                                   // "eyJ", not JWT-shaped
+		{"http://127.0.0.1:1/x?next=%2Fpath%2Fwith.dots.in", false},                         // three segments, not base64 JSON
 	} {
 		if got := tokenInURL(tc.url, "s3cr3t-value") != ""; got != tc.want {
 			t.Errorf("tokenInURL(%q) found a token: %v, want %v", tc.url, got, tc.want)

@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"bytes"
+	"encoding/base64"
 	"encoding/json"
 	"net/http"
 	"net/url"
@@ -45,6 +46,9 @@ func checkRoute(t *testing.T, tc route, resp *http.Response, body string) {
 			t.Errorf("body contains %q", bad)
 		}
 	}
+	if containsJWT(body) {
+		t.Errorf("body carries a JWT:\n%s", body)
+	}
 	for k, want := range tc.header {
 		if got := resp.Header.Get(k); got != want {
 			t.Errorf("%s = %q, want %q", k, got, want)
@@ -60,6 +64,46 @@ func checkRoute(t *testing.T, tc route, resp *http.Response, body string) {
 		t.Errorf("Vary names HX-Request twice: %q", resp.Header.Values("Vary"))
 	}
 	checkSecurityHeaders(t, resp, tc.csp)
+}
+
+// containsJWT reports whether s holds a JWT by its shape, not by a
+// substring such as "eyJ" (which a random CSRF token or nonce can
+// contain): a run of base64url characters and dots of three segments (a
+// JWS) or five (a JWE) whose first segment decodes to a JSON object with
+// an "alg" member.
+func containsJWT(s string) bool {
+	runs := strings.FieldsFunc(s, func(r rune) bool {
+		return !(r >= 'A' && r <= 'Z' || r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '-' || r == '_' || r == '.')
+	})
+	for _, run := range runs {
+		segs := strings.Split(run, ".")
+		if len(segs) != 3 && len(segs) != 5 {
+			continue
+		}
+		header, err := base64.RawURLEncoding.DecodeString(segs[0])
+		if err != nil {
+			continue
+		}
+		var h map[string]any
+		if json.Unmarshal(header, &h) == nil && h["alg"] != nil {
+			return true
+		}
+	}
+	return false
+}
+
+func TestContainsJWT(t *testing.T) {
+	for s, want := range map[string]bool{
+		`<p>eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0.c2ln</p>`: true,
+		`{"t":"eyJhbGciOiJub25lIn0.e30."}`:                 true,
+		`<input value="Qm9eyJxZ3RwLk9hPq">`:                false, // a random token with "eyJ" in it
+		`eyJ4IjoxfQ.e30.c2ln`:                              false, // JSON header without alg
+		`/static/app.min.js`:                               false,
+	} {
+		if got := containsJWT(s); got != want {
+			t.Errorf("containsJWT(%q) = %v, want %v", s, got, want)
+		}
+	}
 }
 
 // checkSecurityHeaders checks the headers securityHeaders sets; mode is
@@ -185,7 +229,7 @@ func TestRoutesSignedIn(t *testing.T) {
 		{name: "home", method: "GET", path: "/", status: 200, ctype: "text/html", noStore: true, csp: "app",
 			body: []string{`<h1 id="welcome" class="welcome-title">Welcome, Ada Lovelace</h1>`, `id="session-json"`, `<button id="sign-out"`,
 				`id="nav-profile"`, `<button id="nav-sign-out"`, `action="/api/auth/signout"`, "ada@example.com"},
-			noBody: []string{`id="sign-in"`, "dev-idp-banner", "eyJ"}},
+			noBody: []string{`id="sign-in"`, "dev-idp-banner"}},
 		{name: "profile", method: "GET", path: "/profile", status: 200, ctype: "text/html", noStore: true, vary: true, csp: "app",
 			body: []string{`<dd id="profile-email">ada@example.com</dd>`, `<dd id="profile-given-name">Ada</dd>`,
 				`<dd id="profile-family-name">Lovelace</dd>`, `<button id="sign-out"`, `name="csrfToken"`}},

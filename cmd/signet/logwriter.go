@@ -21,12 +21,13 @@ const maxLogBuffer = 32 << 10
 type logWriter struct {
 	mu     sync.Mutex
 	w      io.Writer
+	wait   time.Duration // how long a window stays open: logWindow
 	buf    []byte
 	window *time.Timer // open window, nil when the log is quiet
 	closed bool
 }
 
-func newLogWriter(w io.Writer) *logWriter { return &logWriter{w: w} }
+func newLogWriter(w io.Writer) *logWriter { return &logWriter{w: w, wait: logWindow} }
 
 // Write writes p, or keeps it for the end of the open window. slog writes
 // one whole record per call.
@@ -37,7 +38,7 @@ func (l *logWriter) Write(p []byte) (int, error) {
 		return l.w.Write(p)
 	}
 	if l.window == nil {
-		l.window = time.AfterFunc(logWindow, l.endWindow)
+		l.window = time.AfterFunc(l.wait, l.endWindow)
 		return l.w.Write(p)
 	}
 	l.buf = append(l.buf, p...)

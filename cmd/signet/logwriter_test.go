@@ -31,6 +31,9 @@ func (c *countingWriter) snapshot() []string {
 func TestLogWriterQuietLineGoesOutAtOnce(t *testing.T) {
 	out := &countingWriter{}
 	l := newLogWriter(out)
+	// A window that cannot end by itself while the test runs, however
+	// slowly: the test ends it, as the timer would.
+	l.wait = time.Hour
 	defer l.Close()
 	l.Write([]byte("first\n"))
 	if got := out.snapshot(); len(got) != 1 || got[0] != "first\n" {
@@ -41,12 +44,30 @@ func TestLogWriterQuietLineGoesOutAtOnce(t *testing.T) {
 	if got := out.snapshot(); len(got) != 1 {
 		t.Fatalf("writes = %q, want the window's lines held", got)
 	}
-	deadline := time.Now().Add(2 * time.Second)
-	for len(out.snapshot()) < 2 && time.Now().Before(deadline) {
-		time.Sleep(time.Millisecond)
-	}
+	l.endWindow()
 	if got := out.snapshot(); len(got) != 2 || got[1] != "second\nthird\n" {
 		t.Fatalf("writes = %q, want the window's lines in one write", got)
+	}
+	l.Write([]byte("fourth\n"))
+	if got := out.snapshot(); len(got) != 3 || got[2] != "fourth\n" {
+		t.Fatalf("writes = %q, want a line after the window at once", got)
+	}
+}
+
+func TestLogWriterWindowEnds(t *testing.T) {
+	out := &countingWriter{}
+	l := newLogWriter(out)
+	defer l.Close()
+	l.Write([]byte("first\n"))
+	l.Write([]byte("second\n")) // held, unless the window has already ended
+	// The window's timer writes what it held, without Close; how soon
+	// depends on the machine, so the wait is generous.
+	deadline := time.Now().Add(10 * time.Second)
+	for strings.Join(out.snapshot(), "") != "first\nsecond\n" && time.Now().Before(deadline) {
+		time.Sleep(time.Millisecond)
+	}
+	if got := strings.Join(out.snapshot(), ""); got != "first\nsecond\n" {
+		t.Fatalf("written %q, want both lines without Close", got)
 	}
 }
 
