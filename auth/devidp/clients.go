@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"slices"
 	"time"
 
 	"github.com/zitadel/oidc/v3/pkg/oidc"
@@ -33,7 +34,8 @@ const (
 // client adapts a Client to op.Client.
 type client struct {
 	Client
-	loginPath string // the login form's path, e.g. "/dev-idp/login"
+	loginPath string   // the login form's path, e.g. "/dev-idp/login"
+	extras    []string // the scopes beyond the standard ones that some user may be granted
 }
 
 var _ op.Client = (*client)(nil)
@@ -101,8 +103,10 @@ func (c *client) RestrictAdditionalAccessTokenScopes() func([]string) []string {
 	return func(scopes []string) []string { return scopes }
 }
 
-// IsScopeAllowed allows no scope beyond the standard OpenID Connect ones.
-func (c *client) IsScopeAllowed(string) bool { return false }
+// IsScopeAllowed allows, beyond the standard OpenID Connect scopes, those
+// some user may be granted (User.Scopes); the sign-in keeps those of the
+// user who signs in.
+func (c *client) IsScopeAllowed(scope string) bool { return slices.Contains(c.extras, scope) }
 
 // IDTokenUserinfoClaimsAssertion puts the profile and email claims in the
 // ID token even though an access token is issued too, as most IdPs do.

@@ -13,9 +13,14 @@
 // DefaultUsers, used when Config.Users is nil:
 //
 //	username  password  name
-//	ada       lovelace  Ada Lovelace   ada@example.com
+//	ada       lovelace  Ada Lovelace   ada@example.com    may also be granted read:reports
 //	alan      turing    Alan Turing    alan@example.com
 //	grace     hopper    Grace Hopper   grace@example.com
+//
+// Beyond the standard OpenID Connect scopes, a user is granted the scopes
+// of User.Scopes that the client asks for, and no others: a client that
+// asks for read:reports gets it in Ada's access tokens (as the
+// introspection endpoint reports) and not in Grace's.
 //
 // # What it serves
 //

@@ -48,7 +48,7 @@ func TestDiscovery(t *testing.T) {
 		{"id_token_signing_alg_values_supported", []string{"RS256"}},
 		{"token_endpoint_auth_methods_supported", []string{"client_secret_basic", "client_secret_post"}},
 		{"grant_types_supported", []string{"authorization_code", "refresh_token"}},
-		{"scopes_supported", []string{"openid", "profile", "email", "offline_access"}},
+		{"scopes_supported", []string{"openid", "profile", "email", "offline_access", "read:reports"}},
 		{"claims_supported", []string{"sid", "username", "given_name", "family_name", "email_verified"}},
 	} {
 		list, _ := d[tc.key].([]any)

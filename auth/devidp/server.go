@@ -103,7 +103,7 @@ func newServer(cfg Config, keys *keyPair) (*Server, error) {
 		if _, dup := clients[c.ID]; dup {
 			return nil, fmt.Errorf("devidp: Clients: duplicate ID %q", c.ID)
 		}
-		clients[c.ID] = &client{Client: c, loginPath: basePath + pathLogin}
+		clients[c.ID] = &client{Client: c, loginPath: basePath + pathLogin, extras: dir.extras}
 	}
 	log := cfg.Logger
 	if log == nil {
@@ -150,7 +150,7 @@ func newServer(cfg Config, keys *keyPair) (*Server, error) {
 		GrantTypeRefreshToken:             true,
 		BackChannelLogoutSupported:        true,
 		BackChannelLogoutSessionSupported: true,
-		SupportedScopes:                   []string{oidc.ScopeOpenID, oidc.ScopeProfile, oidc.ScopeEmail, oidc.ScopeOfflineAccess},
+		SupportedScopes:                   append([]string{oidc.ScopeOpenID, oidc.ScopeProfile, oidc.ScopeEmail, oidc.ScopeOfflineAccess}, dir.extras...),
 		SupportedClaims: append(append([]string{}, op.DefaultSupportedClaims...),
 			"email_verified", "sid", "username"),
 	}

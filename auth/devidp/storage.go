@@ -266,6 +266,9 @@ func (s *store) completeAuthRequest(id, sid string) (*authRequest, error) {
 		return nil, oidc.ErrInvalidRequest().WithDescription("this sign-in request is already complete")
 	}
 	a.done, a.userID, a.sessionID, a.authTime = true, ss.userID, ss.id, ss.authTime
+	// The scopes beyond the standard ones that this user lacks are not
+	// granted; the others are.
+	a.scopes = s.users.byID[ss.userID].grantedScopes(a.scopes)
 	ss.clients[a.clientID] = true
 	return a.clone(), nil
 }

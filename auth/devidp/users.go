@@ -4,7 +4,10 @@ import (
 	"crypto/subtle"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
+
+	"github.com/zitadel/oidc/v3/pkg/oidc"
 )
 
 // User is a demo account.
@@ -14,8 +17,16 @@ import (
 // "username" claims carry. Password is compared in constant time but is
 // stored in clear: these accounts are demo accounts, printed on the sign-in
 // page for anyone to use.
+//
+// Scopes are the scopes beyond the standard OpenID Connect ones (openid,
+// profile, email, phone, address, offline_access) that the user may be
+// granted, such as "read:reports": a client that asks for one gets it in
+// the access token (its introspection answer) when the user who signs in
+// has it, and silently not otherwise, as an IdP that grants permissions
+// by role does.
 type User struct {
 	ID, Username, Password, Email, GivenName, FamilyName string
+	Scopes                                               []string
 }
 
 // Name is the user's full name, "GivenName FamilyName".
@@ -23,10 +34,15 @@ func (u User) Name() string {
 	return strings.TrimSpace(u.GivenName + " " + u.FamilyName)
 }
 
+// ReportsScope is the extra scope DefaultUsers grants to Ada: the
+// permission the Signet app's reports page needs.
+const ReportsScope = "read:reports"
+
 // DefaultUsers returns the three demo users: ada / "lovelace" (Ada
-// Lovelace), alan / "turing" (Alan Turing) and grace / "hopper" (Grace
-// Hopper), each with an @example.com address. Their IDs are fixed, so a
-// subject stays the same across restarts. Every call returns a new slice.
+// Lovelace, who may also be granted ReportsScope), alan / "turing" (Alan
+// Turing) and grace / "hopper" (Grace Hopper), each with an @example.com
+// address. Their IDs are fixed, so a subject stays the same across
+// restarts. Every call returns a new slice.
 func DefaultUsers() []User {
 	return []User{
 		{
@@ -36,6 +52,7 @@ func DefaultUsers() []User {
 			Email:      "ada@example.com",
 			GivenName:  "Ada",
 			FamilyName: "Lovelace",
+			Scopes:     []string{ReportsScope},
 		},
 		{
 			ID:         "5b2f9c07-1d4e-4e8b-8a3c-a1a000000002",
@@ -58,8 +75,24 @@ func DefaultUsers() []User {
 
 // directory is the read-only set of users a Server knows.
 type directory struct {
-	list []User
-	byID map[string]User
+	list   []User
+	byID   map[string]User
+	extras []string // the scopes beyond the standard ones some user has, sorted
+}
+
+// standardScopes are the scopes every user may be granted.
+var standardScopes = []string{oidc.ScopeOpenID, oidc.ScopeProfile, oidc.ScopeEmail, oidc.ScopePhone, oidc.ScopeAddress, oidc.ScopeOfflineAccess}
+
+// grantedScopes returns the scopes of requested that u may be granted, in
+// their order.
+func (u User) grantedScopes(requested []string) []string {
+	out := make([]string, 0, len(requested))
+	for _, sc := range requested {
+		if slices.Contains(standardScopes, sc) || slices.Contains(u.Scopes, sc) {
+			out = append(out, sc)
+		}
+	}
+	return out
 }
 
 // newDirectory checks users (non-empty ID, username and password; IDs
@@ -82,6 +115,14 @@ func newDirectory(users []User) (*directory, error) {
 		case u.Password == "":
 			return nil, fmt.Errorf("user %q: empty Password", u.ID)
 		}
+		for _, sc := range u.Scopes {
+			if sc == "" || strings.ContainsAny(sc, " \t\r\n\"\\") {
+				return nil, fmt.Errorf("user %q: scope %q is empty or has a space, quote or backslash", u.ID, sc)
+			}
+			if !slices.Contains(standardScopes, sc) && !slices.Contains(d.extras, sc) {
+				d.extras = append(d.extras, sc)
+			}
+		}
 		if _, dup := d.byID[u.ID]; dup {
 			return nil, fmt.Errorf("user %q: duplicate ID", u.ID)
 		}
@@ -90,9 +131,11 @@ func newDirectory(users []User) (*directory, error) {
 			return nil, fmt.Errorf("user %q: duplicate Username %q", u.ID, u.Username)
 		}
 		names[key] = true
+		u.Scopes = slices.Clone(u.Scopes)
 		d.byID[u.ID] = u
 		d.list = append(d.list, u)
 	}
+	slices.Sort(d.extras)
 	return d, nil
 }
 

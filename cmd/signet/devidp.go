@@ -1,10 +1,13 @@
 package main
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/base64"
 	"log/slog"
 	"net/http"
+	"slices"
+	"strings"
 
 	"github.com/signet-auth/signet/auth"
 	"github.com/signet-auth/signet/auth/devidp"
@@ -21,7 +24,8 @@ type devIdP struct {
 
 // startDevIdP mounts the development IdP at <publicURL>/dev-idp and
 // registers this app, whose auth routes live under basePath, as its client.
-func startDevIdP(publicURL, basePath string, log *slog.Logger) (*devIdP, error) {
+// It logs that it runs, and the demo users, at level.
+func startDevIdP(publicURL, basePath string, log *slog.Logger, level slog.Level) (*devIdP, error) {
 	issuer := publicURL + "/dev-idp"
 	secret := randomSecret()
 	users := devidp.DefaultUsers()
@@ -44,12 +48,24 @@ func startDevIdP(publicURL, basePath string, log *slog.Logger) (*devIdP, error) 
 		provider: auth.NewProvider("dev", "Development IdP", issuer, "signet-dev", secret),
 		handler:  srv,
 	}
+	// The app asks for every scope a demo user may have, so that the
+	// pages that need one (the reports: read:reports, which Ada has) can
+	// be seen working; the IdP grants each user only their own.
+	d.provider.Scopes = []string{"openid", "profile", "email"}
 	attrs := []any{"issuer", issuer}
 	for _, u := range users {
 		d.users = append(d.users, handlers.DevUser{Username: u.Username, Password: u.Password, Name: u.GivenName + " " + u.FamilyName})
 		attrs = append(attrs, u.Username, u.Password)
+		if len(u.Scopes) > 0 {
+			attrs = append(attrs, u.Username+".scopes", strings.Join(u.Scopes, " "))
+		}
+		for _, sc := range u.Scopes {
+			if !slices.Contains(d.provider.Scopes, sc) {
+				d.provider.Scopes = append(d.provider.Scopes, sc)
+			}
+		}
 	}
-	log.Warn("no identity provider configured: running the embedded development IdP (development only, never in production); sign in with one of these users", attrs...)
+	log.Log(context.Background(), level, "no identity provider configured, so the app runs its built-in development IdP (for trying it on this machine; never in production); sign in with one of these users", attrs...)
 	return d, nil
 }
 

@@ -43,6 +43,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	logOut := newLogWriter(stderr)
 	defer logOut.Close()
 	log := newLogger(env, logOut)
+	// zitadel/oidc, which the development IdP is built on, logs through
+	// slog's default logger only (its WithLogger options have no effect):
+	// this makes its lines, and the standard log package's, come out in
+	// the app's format.
+	slog.SetDefault(log)
 
 	app, err := configure(env, envNames(".", env), log)
 	if err != nil {
@@ -61,6 +66,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
 	log.Info("listening", "url", app.publicURL, "addr", ln.Addr().String(), "startup", time.Since(start).Round(time.Millisecond).String())
+	if app.dev {
+		log.Info("ready: open " + app.publicURL + " in a browser and sign in as one of the demo users")
+	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	select {
@@ -95,6 +103,7 @@ func newLogger(getenv func(string) string, w io.Writer) *slog.Logger {
 type app struct {
 	addr      string
 	publicURL string
+	dev       bool // the embedded development IdP runs
 	handler   http.Handler
 }
 
@@ -122,20 +131,30 @@ func configure(getenv func(string) string, environ []string, log *slog.Logger) (
 	}
 	publicURL := origin(cfg.URL)
 	deps := handlers.Deps{Logger: log}
-	if len(cfg.Providers) == 0 {
+	dev := len(cfg.Providers) == 0
+	defaultOrigin := false // the development origin, http://localhost:PORT
+	if dev {
 		if publicURL == "" {
 			publicURL = "http://localhost:" + port
+			defaultOrigin = true
 		}
-		dev, err := startDevIdP(publicURL, basePath(cfg), log)
+		// What the development setup does by design is news, not
+		// trouble, on this machine; on a public origin it is a
+		// misconfiguration.
+		level := slog.LevelInfo
+		if !isLoopbackOrigin(publicURL) {
+			level = slog.LevelWarn
+		}
+		d, err := startDevIdP(publicURL, basePath(cfg), log, level)
 		if err != nil {
 			return nil, err
 		}
-		cfg.Providers = []*auth.Provider{dev.provider}
-		deps.DevIdP = dev.handler
-		deps.DevUsers = dev.users
+		cfg.Providers = []*auth.Provider{d.provider}
+		deps.DevIdP = d.handler
+		deps.DevUsers = d.users
 		if len(cfg.Secrets) == 0 {
 			cfg.Secrets = []string{randomSecret()}
-			log.Warn("AUTH_SECRET is not set: using a random secret, so sessions end when the app restarts (run `go tool -modfile=tools/go.mod task secret` to keep them)")
+			log.Log(context.Background(), level, "AUTH_SECRET is not set, which is fine for trying the app: it uses a random secret, so sessions end when the app restarts (run `go tool -modfile=tools/go.mod task secret` to keep them)")
 		}
 	}
 	cfg.Callbacks = handlers.AuthCallbacks()
@@ -149,7 +168,18 @@ func configure(getenv func(string) string, environ []string, log *slog.Logger) (
 	if publicURL == "" {
 		publicURL = "http://" + net.JoinHostPort(host, port)
 	}
-	return &app{addr: net.JoinHostPort(host, port), publicURL: publicURL, handler: handlers.New(deps)}, nil
+	h := handlers.New(deps)
+	if defaultOrigin {
+		h = sameLoopbackOrigin(publicURL, []string{"/healthz"}, h)
+	}
+	return &app{addr: net.JoinHostPort(host, port), publicURL: publicURL, dev: dev, handler: h}, nil
+}
+
+// isLoopbackOrigin reports whether origin is on this machine's loopback
+// interface (localhost, 127.0.0.1, ::1).
+func isLoopbackOrigin(origin string) bool {
+	u, err := url.Parse(origin)
+	return err == nil && isLoopbackHost(u.Hostname())
 }
 
 // basePath is where auth will serve its routes: Config.BasePath, else
