@@ -3,6 +3,7 @@ package auth
 import (
 	"context"
 	"crypto/subtle"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"maps"
@@ -10,6 +11,8 @@ import (
 	"time"
 
 	"golang.org/x/oauth2"
+
+	"github.com/signet-auth/signet/auth/store"
 )
 
 // RefreshTokenError is the Session.Error of a session whose access token
@@ -86,28 +89,13 @@ func (a *Auth) sharedRefresh(ctx context.Context, rec *Record) *refreshResult {
 		if res, ok := a.tokens.recent.get(key); ok {
 			return res, nil
 		}
-		fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), refreshTimeout)
+		// Waiting for another instance's refresh may take up to a lock's
+		// life; the refresh itself has refreshTimeout.
+		fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), refreshTimeout+refreshLockTTL)
 		defer cancel()
-		res := a.refreshTokens(fctx, &snap)
-		keep := refreshGrace
-		if res.err != nil && !res.permanent {
-			keep = refreshRetryAfter
-		}
-		a.tokens.recent.set(key, res, a.now().Add(keep))
-		if res.err != nil {
-			level := "passing"
-			if res.permanent {
-				level = "permanent"
-			}
-			a.log.WarnContext(fctx, "refresh failed", "provider", snap.Provider, "sub", snap.Subject, "failure", level, "reason", res.err.Error())
-		} else {
-			a.log.InfoContext(fctx, "access token refreshed", "provider", snap.Provider, "sub", snap.Subject, "expires", res.expires)
-		}
-		if a.cfg.Events.Refresh != nil {
-			a.cfg.Events.Refresh(fctx, RefreshEvent{
-				Provider: snap.Provider, Subject: snap.Subject, Err: res.err, Permanent: res.permanent,
-				Rotated: res.err == nil && res.refreshToken != snap.RefreshToken,
-			})
+		res, keep := a.coordinatedRefresh(fctx, key, &snap)
+		if !res.cancelled {
+			a.tokens.recent.set(key, res, a.now().Add(keep))
 		}
 		return res, nil
 	})
@@ -117,6 +105,153 @@ func (a *Auth) sharedRefresh(ctx context.Context, rec *Record) *refreshResult {
 	case <-ctx.Done():
 		return &refreshResult{cancelled: true, err: ctx.Err()}
 	}
+}
+
+// coordinatedRefresh makes sure one refresh grant is made for a refresh
+// token however many requests on however many instances need it: the
+// first to take the store's lock calls the IdP and leaves the sealed
+// result in the store for refreshGrace; the others wait for that result.
+// A lock whose holder died expires after refreshLockTTL and is taken over.
+// It returns the result and how long this instance may reuse it.
+func (a *Auth) coordinatedRefresh(ctx context.Context, key string, snap *Record) (*refreshResult, time.Duration) {
+	owner := []byte(randomString(12))
+	for {
+		res, err := a.storedRefresh(ctx, key)
+		if err != nil {
+			return &refreshResult{cancelled: true, err: err}, 0
+		}
+		if res != nil {
+			return res, refreshGrace
+		}
+		took, err := a.state.st.Add(ctx, keyLock+key, owner, a.now().Add(refreshLockTTL))
+		if err = a.state.health.check(ctx, "refresh lock", err); err != nil {
+			return &refreshResult{cancelled: true, err: err}, 0
+		}
+		if took {
+			break
+		}
+		select {
+		case <-ctx.Done():
+			return &refreshResult{cancelled: true, err: ctx.Err()}, 0
+		case <-time.After(refreshPoll):
+		}
+	}
+	defer func() {
+		_, _ = a.state.st.DeleteIf(context.WithoutCancel(ctx), keyLock+key, owner)
+	}()
+	// The holder before us may have finished between our look and our lock.
+	if res, err := a.storedRefresh(ctx, key); err != nil || res != nil {
+		if err != nil {
+			return &refreshResult{cancelled: true, err: err}, 0
+		}
+		return res, refreshGrace
+	}
+	rctx, cancel := context.WithTimeout(ctx, refreshTimeout)
+	defer cancel()
+	res := a.refreshTokens(rctx, snap)
+	keep := refreshGrace
+	if res.err != nil && !res.permanent {
+		keep = refreshRetryAfter
+	}
+	if b, err := a.sealRefresh(res); err == nil {
+		err = a.state.st.Set(ctx, keyRefresh+key, []byte(b), a.now().Add(keep))
+		if err = a.state.health.check(ctx, "refresh result", err); err != nil {
+			a.log.WarnContext(ctx, "refresh result not shared with other instances", "err", err)
+		}
+	}
+	if res.err != nil {
+		level := "passing"
+		if res.permanent {
+			level = "permanent"
+		}
+		a.log.WarnContext(rctx, "refresh failed", "provider", snap.Provider, "sub", snap.Subject, "failure", level, "reason", res.err.Error())
+	} else {
+		a.log.InfoContext(rctx, "access token refreshed", "provider", snap.Provider, "sub", snap.Subject, "expires", res.expires)
+	}
+	if a.cfg.Events.Refresh != nil {
+		a.cfg.Events.Refresh(rctx, RefreshEvent{
+			Provider: snap.Provider, Subject: snap.Subject, Err: res.err, Permanent: res.permanent,
+			Rotated: res.err == nil && res.refreshToken != snap.RefreshToken,
+		})
+	}
+	return res, keep
+}
+
+// storedRefresh returns the result another request left for key, nil when
+// there is none, or an error when the store cannot say.
+func (a *Auth) storedRefresh(ctx context.Context, key string) (*refreshResult, error) {
+	b, err := a.state.get(ctx, keyRefresh+key)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	res, err := a.openRefresh(string(b))
+	if err != nil {
+		// Sealed with a secret this instance does not have: treat it as
+		// absent rather than trust it.
+		a.log.WarnContext(ctx, "refresh result from the store unreadable", "err", err)
+		return nil, nil
+	}
+	return res, nil
+}
+
+// wireRefresh is a refreshResult as the store keeps it, sealed.
+type wireRefresh struct {
+	Provider     string    `json:"p"`
+	Issuer       string    `json:"i"`
+	Subject      string    `json:"u"`
+	AccessToken  string    `json:"a,omitempty"`
+	RefreshToken string    `json:"r,omitempty"`
+	IDToken      string    `json:"d,omitempty"`
+	Issued       time.Time `json:"t"`
+	Expires      time.Time `json:"e"`
+	Scope        string    `json:"s,omitempty"`
+	Token        Token     `json:"k,omitempty"`
+	SignOut      bool      `json:"o,omitempty"`
+	Err          string    `json:"x,omitempty"`
+	Permanent    bool      `json:"m,omitempty"`
+}
+
+const sealRefreshName = "refresh-result"
+
+func (a *Auth) sealRefresh(res *refreshResult) (string, error) {
+	w := wireRefresh{
+		Provider: res.provider, Issuer: res.issuer, Subject: res.subject,
+		AccessToken: res.accessToken.Reveal(), RefreshToken: res.refreshToken.Reveal(), IDToken: res.idToken.Reveal(),
+		Issued: res.issued, Expires: res.expires, Scope: res.scope, Token: res.token,
+		SignOut: res.signOut, Permanent: res.permanent,
+	}
+	if res.err != nil {
+		w.Err = res.err.Error()
+	}
+	b, err := json.Marshal(w)
+	if err != nil {
+		return "", err
+	}
+	return a.sessionKeys.seal(sealRefreshName, b)
+}
+
+func (a *Auth) openRefresh(v string) (*refreshResult, error) {
+	b, err := a.sessionKeys.open(sealRefreshName, v)
+	if err != nil {
+		return nil, err
+	}
+	var w wireRefresh
+	if err := json.Unmarshal(b, &w); err != nil {
+		return nil, err
+	}
+	res := &refreshResult{
+		provider: w.Provider, issuer: w.Issuer, subject: w.Subject,
+		accessToken: Secret(w.AccessToken), refreshToken: Secret(w.RefreshToken), idToken: Secret(w.IDToken),
+		issued: w.Issued, expires: w.Expires, scope: w.Scope, token: w.Token,
+		signOut: w.SignOut, permanent: w.Permanent,
+	}
+	if w.Err != "" {
+		res.err = errors.New(w.Err)
+	}
+	return res, nil
 }
 
 // applyRefresh puts res into rec.

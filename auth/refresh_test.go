@@ -55,6 +55,7 @@ func (l *tkLogs) String() string {
 // tkEnv is an app with Signet and a tokenIdP, on httptest.
 type tkEnv struct {
 	t     *testing.T
+	cfg   Config
 	clock *tkClock
 	idp   *tokenIdP
 	auth  *Auth
@@ -105,8 +106,14 @@ func newTokenEnv(t *testing.T, edit ...func(*Config)) *tkEnv {
 		t.Fatalf("New: %v", err)
 	}
 	e.auth = a
+	e.cfg = cfg
 	t.Cleanup(cfg.HTTPClient.CloseIdleConnections)
+	e.app = e.serve(a)
+	return e
+}
 
+// serve starts an app on a: another instance when a shares e's Store.
+func (e *tkEnv) serve(a *Auth) *httptest.Server {
 	mux := http.NewServeMux()
 	mux.Handle(a.BasePath()+"/", a.Handler())
 	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
@@ -129,9 +136,9 @@ func newTokenEnv(t *testing.T, edit ...func(*Config)) *tkEnv {
 	mux.Handle("GET /profile", a.Require(ok("profile page")))
 	mux.Handle("GET /reports", a.RequireScopes("read:reports")(ok("reports page")))
 	mux.Handle("GET /admin", a.RequireScopes("admin", "read:reports", "write:reports")(ok("admin page")))
-	e.app = httptest.NewServer(a.Middleware(mux))
-	t.Cleanup(e.app.Close)
-	return e
+	srv := httptest.NewServer(a.Middleware(mux))
+	e.t.Cleanup(srv.Close)
+	return srv
 }
 
 func (e *tkEnv) refreshJWTCalls() []JWTParams {
@@ -267,7 +274,11 @@ func (b *tkBrowser) sessionCookies() string {
 
 // getWithCookie GETs path with exactly the Cookie header cookie.
 func (e *tkEnv) getWithCookie(path, cookie string) (tkResponse, error) {
-	req, _ := http.NewRequest(http.MethodGet, e.app.URL+path, nil)
+	return getWithCookie(e.app.URL+path, cookie)
+}
+
+func getWithCookie(url, cookie string) (tkResponse, error) {
+	req, _ := http.NewRequest(http.MethodGet, url, nil)
 	req.Header.Set("Cookie", cookie)
 	res, err := http.DefaultClient.Do(req)
 	if err != nil {
@@ -647,6 +658,100 @@ func TestRefreshSingleFlight(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestRefreshAcrossInstances: two instances sharing one store, 30
+// concurrent requests of one session split over both, past the access
+// token's expiry, against an IdP that rotates refresh tokens: exactly one
+// refresh grant, and every request gets the new token. A lock whose holder
+// died is taken over once it expires.
+func TestRefreshAcrossInstances(t *testing.T) {
+	for _, strategy := range []Strategy{StrategyCookie, StrategyServer} {
+		t.Run(string(strategy), func(t *testing.T) {
+			e := newTokenEnv(t, func(c *Config) {
+				c.Session.Strategy, c.Store = strategy, newMemoryStore(c.Now)
+			})
+			other, err := New(e.cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			apps := []*httptest.Server{e.app, e.serve(other)}
+			b := e.browser()
+			b.signIn()
+			cookie := b.sessionCookies()
+			e.idp.set(func(ti *tokenIdP) { ti.refreshDelay = 100 * time.Millisecond })
+			e.clock.Advance(5 * time.Minute)
+
+			const n = 30
+			var wg sync.WaitGroup
+			results := make([]tkToken, n)
+			errs := make([]error, n)
+			start := make(chan struct{})
+			for i := range n {
+				wg.Go(func() {
+					<-start
+					r, err := getWithCookie(apps[i%2].URL+"/token", cookie)
+					if err == nil {
+						err = json.Unmarshal([]byte(r.body), &results[i])
+					}
+					errs[i] = err
+				})
+			}
+			close(start)
+			wg.Wait()
+			if calls := e.idp.refreshes(); calls != 1 {
+				t.Fatalf("refresh grants = %d over two instances, want 1", calls)
+			}
+			want := tokenHashOf(e.idp.latestAccessToken())
+			for i := range n {
+				if errs[i] != nil {
+					t.Fatalf("request %d: %v", i, errs[i])
+				}
+				if !results[i].OK || results[i].Hash != want {
+					t.Errorf("request %d (instance %d) got %+v, want the new token", i, i%2, results[i])
+				}
+			}
+		})
+	}
+	t.Run("a dead holder's lock is taken over", func(t *testing.T) {
+		var shared *memoryStore
+		e := newTokenEnv(t, func(c *Config) {
+			shared = newMemoryStore(c.Now)
+			c.Store = shared
+		})
+		b := e.browser()
+		b.signIn()
+		e.clock.Advance(5 * time.Minute)
+		// An instance took the lock and died.
+		rec, _, err := e.auth.sessions.load(requestWithCookie(b.sessionCookies()), e.auth.jars[0])
+		if err != nil {
+			t.Fatal(err)
+		}
+		key := tokenKey("refresh", rec.Provider, rec.RefreshToken)
+		if ok, err := shared.Add(t.Context(), keyLock+key, []byte("dead"), e.clock.Now().Add(refreshLockTTL)); err != nil || !ok {
+			t.Fatalf("placing the lock: %v, %v", ok, err)
+		}
+		done := make(chan tkToken, 1)
+		go func() {
+			tok, _ := b.token()
+			done <- tok
+		}()
+		// The waiter polls the lock; once it expires, it takes it over.
+		for e.idp.refreshes() == 0 {
+			e.clock.Advance(time.Second)
+			time.Sleep(5 * time.Millisecond)
+		}
+		tok := <-done
+		if !tok.OK || tok.Hash != tokenHashOf(e.idp.latestAccessToken()) || e.idp.refreshes() != 1 {
+			t.Errorf("after the takeover: %+v, refresh grants %d", tok, e.idp.refreshes())
+		}
+	})
+}
+
+func requestWithCookie(cookie string) *http.Request {
+	r := httptest.NewRequest(http.MethodGet, "/", nil)
+	r.Header.Set("Cookie", cookie)
+	return r
 }
 
 // TestRefreshWaiterGivesUp: a request that stops waiting for a refresh in

@@ -29,6 +29,12 @@ const (
 	// refreshTimeout bounds one refresh: token endpoint, ID token keys,
 	// introspection.
 	refreshTimeout = 30 * time.Second
+	// refreshLockTTL is how long the store's refresh lock lives: a holder
+	// that died is taken over after it. It outlasts refreshTimeout.
+	refreshLockTTL = refreshTimeout + 5*time.Second
+	// refreshPoll is how often a request waiting for another instance's
+	// refresh looks for its result.
+	refreshPoll = 25 * time.Millisecond
 	// Bounds of the in-memory caches.
 	maxRecentRefreshes = 10000
 	maxIntrospections  = 10000
