@@ -161,9 +161,16 @@ func (a *Auth) Providers(r *http.Request) []ProviderInfo {
 	return out
 }
 
-// SignInURL is the default sign-in page's URL, returning to callbackURL.
+// SignInURL is the default sign-in page's URL, returning to callbackURL
+// (a path, which ReturnPath bounds, or a URL of the app's origin of at
+// most MaxReturnPathBytes; a longer one is left out).
 func (a *Auth) SignInURL(callbackURL string) string {
 	u := a.basePath + "/signin"
+	if strings.HasPrefix(callbackURL, "/") {
+		callbackURL = ReturnPath(callbackURL)
+	} else if len(callbackURL) > MaxReturnPathBytes {
+		callbackURL = ""
+	}
 	if callbackURL != "" {
 		u += "?callbackUrl=" + url.QueryEscape(callbackURL)
 	}

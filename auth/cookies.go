@@ -2,6 +2,7 @@ package auth
 
 import (
 	"net/http"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -12,6 +13,12 @@ import (
 // session into name.0, name.1, … — Auth.js's 4096 minus room for the name and
 // attributes.
 const chunkSize = 4096 - 160
+
+// maxChunks bounds the chunks of one cookie that are read or expired:
+// name.0 … name.15, about 62 KB, more than any browser or proxy passes in
+// one request. Other name.N cookies a request carries (a forged
+// name.2900) are ignored, so they cannot make a response expire each.
+const maxChunks = 16
 
 // cookieNames are the names of every cookie Signet sets. On https they carry
 // the __Secure- prefix (and __Host- for the CSRF cookie), like Auth.js.
@@ -129,8 +136,8 @@ func readChunked(r *http.Request, name string) (value string, ok bool) {
 		if !found {
 			continue
 		}
-		i, err := strconv.Atoi(rest)
-		if err != nil || i < 0 || i > 64 || strconv.Itoa(i) != rest {
+		i, ok := chunkIndex(rest)
+		if !ok {
 			continue
 		}
 		chunks = append(chunks, chunk{i, c.Value})
@@ -152,19 +159,34 @@ func readChunked(r *http.Request, name string) (value string, ok bool) {
 	return sb.String(), true
 }
 
-// chunkNames lists the request's cookies that are name or name.N.
+// chunkNames lists the request's cookies that are name or name.N with N
+// below maxChunks, each once.
 func chunkNames(r *http.Request, name string) []string {
 	var out []string
 	for _, c := range r.Cookies() {
-		if c.Name == name {
-			out = append(out, c.Name)
-			continue
-		}
-		if rest, ok := strings.CutPrefix(c.Name, name+"."); ok {
-			if _, err := strconv.Atoi(rest); err == nil {
-				out = append(out, c.Name)
+		n := c.Name
+		if n != name {
+			rest, found := strings.CutPrefix(n, name+".")
+			if !found {
+				continue
 			}
+			if _, ok := chunkIndex(rest); !ok {
+				continue
+			}
+		}
+		if !slices.Contains(out, n) {
+			out = append(out, n)
 		}
 	}
 	return out
+}
+
+// chunkIndex parses a chunk's index: a decimal number without leading
+// zeros below maxChunks.
+func chunkIndex(s string) (int, bool) {
+	i, err := strconv.Atoi(s)
+	if err != nil || i < 0 || i >= maxChunks || strconv.Itoa(i) != s {
+		return 0, false
+	}
+	return i, true
 }

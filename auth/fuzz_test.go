@@ -40,7 +40,7 @@ func chunkedReference(r *http.Request, name string) (string, bool) {
 			continue
 		}
 		i, err := strconv.Atoi(rest)
-		if err != nil || i < 0 || i > 64 || strconv.Itoa(i) != rest {
+		if err != nil || i < 0 || i >= maxChunks || strconv.Itoa(i) != rest {
 			continue
 		}
 		chunks[i] = append(chunks[i], c.Value)
@@ -72,7 +72,7 @@ func maxInt(a, b int) int {
 func FuzzReadChunked(f *testing.F) {
 	for _, s := range []string{
 		"", "s=abc", "s.0=ab; s.1=cd", "s.1=cd; s.0=ab", "s.0=ab; s.2=ef", "s.0=a; s.0=b",
-		"s=old; s.0=ab", "s.01=x; s.0=y", "s.64=x", "s.65=x", "s.-0=x", "s.0=; s.1=", `s.0="quoted"`,
+		"s=old; s.0=ab", "s.01=x; s.0=y", "s.15=x", "s.16=x", "s.64=x", "s.65=x", "s.-0=x", "s.0=; s.1=", `s.0="quoted"`,
 		"s.0=a;s.1=b;;s.2=c", "s.\x00=1", "s.1=b; s.0=a; s.3=d; s.2=c",
 	} {
 		f.Add(s)

@@ -16,13 +16,8 @@ import (
 )
 
 // keyRefreshInterval is the least time between two JWKS fetches caused by
-// tokens naming a key the cached set does not hold. Before the first
-// successful fetch, a failed one is retried after keyRetryPause (as
-// discovery is), so an IdP that was down is used as soon as it is back.
-const (
-	keyRefreshInterval = 10 * time.Second
-	keyRetryPause      = time.Second
-)
+// tokens naming a key the cached set does not hold.
+const keyRefreshInterval = 10 * time.Second
 
 // maxJWKSBytes bounds a JWKS document.
 const maxJWKSBytes = 1 << 20
@@ -33,8 +28,9 @@ const maxJWKSBytes = 1 << 20
 // its key) — but at most once per keyRefreshInterval, the fetch shared by
 // every request waiting for it, so that tokens forged with made-up key ids
 // cannot make the app hammer its IdP. The first fetch, which fills the
-// empty cache, does not count against the interval; while that fetch
-// fails it is retried at most once per keyRetryPause.
+// empty cache, does not count against the interval, and while it fails
+// (the IdP's JWKS is down) the next token tries again, so sign-ins work as
+// soon as the IdP is back; concurrent tokens still share one fetch.
 type keySet struct {
 	url    string
 	issuer string
@@ -114,8 +110,7 @@ func (k *keySet) refresh(ctx context.Context) ([]jose.JSONWebKey, error) {
 	k.mu.Lock()
 	f := k.inflight
 	if f == nil {
-		now := k.now()
-		if now.Before(k.next) {
+		if k.now().Before(k.next) {
 			warn := !k.warned
 			k.warned = true
 			k.mu.Unlock()
@@ -138,11 +133,9 @@ func (k *keySet) refresh(ctx context.Context) ([]jose.JSONWebKey, error) {
 			if err == nil {
 				k.keys = keys
 			}
-			switch {
-			case !first:
-				k.next = now.Add(keyRefreshInterval)
-			case err != nil:
-				k.next = now.Add(keyRetryPause)
+			// The interval counts from the end of the fetch.
+			if !first {
+				k.next = k.now().Add(keyRefreshInterval)
 			}
 			k.warned = false
 			k.inflight = nil

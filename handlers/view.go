@@ -135,18 +135,19 @@ func profileCard(a formsAuth, w http.ResponseWriter, r *http.Request, s *auth.Se
 }
 
 // currentURL is the page the request is about, as a same-origin path: the
-// request's own, or for an htmx request the page it came from.
+// request's own, or for an htmx request the page it came from; "/" when it
+// is longer than auth.MaxReturnPathBytes.
 func currentURL(r *http.Request) string {
 	if r.Header.Get("HX-Request") == "true" {
 		if u, err := url.Parse(r.Header.Get("HX-Current-URL")); err == nil && u.Host == r.Host && u.Path != "" {
 			// A path that starts with "//" would read as another host.
 			if p := u.RequestURI(); strings.HasPrefix(p, "/") && !strings.HasPrefix(p, "//") {
-				return p
+				return auth.ReturnPath(p)
 			}
 		}
 		return pathHome
 	}
-	return r.URL.RequestURI()
+	return auth.ReturnPath(r.URL.RequestURI())
 }
 
 // render writes c with status. It renders into a buffer first so an error
