@@ -39,8 +39,10 @@
 // A file that is not a store, is damaged, truncated, is a directory or
 // cannot be read and written makes Open fail with an error naming the
 // file and what is wrong with it. The file is then left as it is: the
-// store is never silently reset. Open checks the whole file (bbolt's
-// consistency check), which takes time in proportion to its size.
+// store is never silently reset. Open compares the file's length with
+// the pages its meta page counts before bbolt maps it, then checks the
+// whole file (bbolt's consistency check), in time proportional to its
+// size: about 50 ms for 100 000 entries of 200 bytes.
 //
 // Every write (Set, Add, Delete, DeleteIf, Max, PutMember, DeleteMember)
 // is one bbolt write transaction, synced to disk before the call returns;

@@ -116,7 +116,8 @@ func Open(path string, opts Options) (*Store, error) {
 }
 
 // checkFile refuses what is at path, if anything, unless it is a regular
-// file its owner can read and write.
+// file its owner can read and write and, when it is a bbolt file, as
+// long as its pages: bbolt would read past the end of a truncated one.
 func checkFile(path string, log *slog.Logger) error {
 	fi, err := os.Stat(path)
 	switch {
@@ -135,6 +136,17 @@ func checkFile(path string, log *slog.Logger) error {
 	case fi.Mode().Perm()&0o077 != 0:
 		log.Warn("filestore: the store file can be read by others than its owner", "path", path, "mode", fmt.Sprintf("%#o", fi.Mode().Perm()))
 	}
+	if fi.Size() == 0 {
+		return nil // a new file, bbolt writes its first pages
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return fmt.Errorf("filestore: cannot read %s: %w", path, unwrapPath(err))
+	}
+	defer f.Close()
+	if length, ok := pagesLength(f, fi.Size()); ok && fi.Size() < length {
+		return fmt.Errorf("filestore: %s is truncated: %d bytes, its pages need %d", path, fi.Size(), length)
+	}
 	return nil
 }
 
@@ -144,23 +156,26 @@ func checkFile(path string, log *slog.Logger) error {
 // bbolt reads the file through a memory map and panics on some damaged
 // pages; a page past the end of a truncated file would even crash the
 // process. The checks therefore run with faults turned into panics, and
-// a panic into an error. After one, the file is closed, which releases
-// its lock; its memory map is left behind.
+// a panic into an error. After one in bbolt.Open, the file's lock is
+// released and the file closed, but its memory map is left behind.
 func openDB(path string, timeout time.Duration) (db *bolt.DB, err error) {
 	var file *os.File
 	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
 	defer func() {
 		if r := recover(); r != nil {
-			if file != nil {
+			switch {
+			case db != nil: // bbolt's checks panicked; their transaction is rolled back
+				_ = db.Close()
+			case file != nil:
+				unlock(file)
 				_ = file.Close()
 			}
-			db, err = nil, fmt.Errorf("filestore: %s is damaged: %v", path, r)
+			db, err = nil, fmt.Errorf("filestore: %s is damaged: %s", path, panicReason(r))
 		}
 	}()
 	db, err = bolt.Open(path, 0o600, &bolt.Options{
 		Timeout:      timeout,
 		NoStatistics: true,
-		FreelistType: bolt.FreelistMapType,
 		OpenFile: func(name string, flag int, perm os.FileMode) (*os.File, error) {
 			f, err := os.OpenFile(name, flag, perm)
 			file = f
@@ -185,6 +200,14 @@ func openDB(path string, timeout time.Duration) (db *bolt.DB, err error) {
 		return nil, err
 	}
 	return db, nil
+}
+
+// panicReason describes a panic of bbolt's reading a damaged file.
+func panicReason(r any) string {
+	if fault, ok := r.(interface{ Addr() uintptr }); ok {
+		return fmt.Sprintf("reading it faulted at %#x (truncated?)", fault.Addr())
+	}
+	return fmt.Sprint(r)
 }
 
 // checkDB reports a file shorter than its pages or failing bbolt's
