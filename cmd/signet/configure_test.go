@@ -81,7 +81,7 @@ func TestConfigureErrors(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			getenv, environ := mapEnv(tc.env)
-			app, err := configure(getenv, environ, slog.New(slog.DiscardHandler))
+			app, err := testConfigure(t, getenv, environ, slog.New(slog.DiscardHandler))
 			if app != nil || err == nil {
 				t.Fatalf("configure = %v, %v; want an error", app, err)
 			}
@@ -109,7 +109,7 @@ func TestConfigureWarnings(t *testing.T) {
 		"AUTH_KEYCLOAK_SECRET": "",
 	})
 	var logs syncBuffer
-	app, err := configure(getenv, environ, slog.New(slog.NewTextHandler(&logs, nil)))
+	app, err := testConfigure(t, getenv, environ, slog.New(slog.NewTextHandler(&logs, nil)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -135,4 +135,21 @@ func TestEnvNames(t *testing.T) {
 	if want := []string{"AUTH_FROM_OS", "AUTH_OIDC_ISSEUR"}; !slices.Equal(got, want) {
 		t.Errorf("envNames = %q, want %q", got, want)
 	}
+}
+
+// testConfigure is configure with the default file store in a folder of
+// the test's own, closed when the test ends.
+func testConfigure(t *testing.T, getenv func(string) string, environ []string, log *slog.Logger) (*app, error) {
+	t.Helper()
+	dir := t.TempDir()
+	app, err := configure(func(k string) string {
+		if k == "SIGNET_DATA_DIR" && getenv(k) == "" {
+			return dir
+		}
+		return getenv(k)
+	}, environ, log)
+	if err == nil {
+		t.Cleanup(func() { _ = app.store.Close() })
+	}
+	return app, err
 }

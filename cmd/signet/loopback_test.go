@@ -58,7 +58,7 @@ func TestSameLoopbackOrigin(t *testing.T) {
 func TestZeroConfigStart(t *testing.T) {
 	getenv, environ := mapEnv(map[string]string{"PORT": "3123"})
 	var logs syncBuffer
-	app, err := configure(getenv, environ, slog.New(slog.NewTextHandler(&logs, nil)))
+	app, err := testConfigure(t, getenv, environ, slog.New(slog.NewTextHandler(&logs, nil)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -98,7 +98,7 @@ func TestZeroConfigStart(t *testing.T) {
 func TestDevIdPOnPublicOriginWarns(t *testing.T) {
 	getenv, environ := mapEnv(map[string]string{"AUTH_URL": "https://app.example.com"})
 	var logs syncBuffer
-	app, err := configure(getenv, environ, slog.New(slog.NewTextHandler(&logs, nil)))
+	app, err := testConfigure(t, getenv, environ, slog.New(slog.NewTextHandler(&logs, nil)))
 	if err != nil {
 		t.Fatal(err)
 	}

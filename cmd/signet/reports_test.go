@@ -35,7 +35,7 @@ func TestDemoUserSeesReports(t *testing.T) {
 			port := strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)
 			base := "http://127.0.0.1:" + port
 			getenv, environ := mapEnv(map[string]string{"PORT": port, "AUTH_URL": base, "AUTH_SECRET": testSecret})
-			app, err := configure(getenv, environ, slog.New(slog.DiscardHandler))
+			app, err := testConfigure(t, getenv, environ, slog.New(slog.DiscardHandler))
 			if err != nil {
 				t.Fatal(err)
 			}

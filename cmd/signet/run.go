@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/signet-auth/signet/auth"
+	"github.com/signet-auth/signet/auth/store"
 	"github.com/signet-auth/signet/handlers"
 )
 
@@ -53,6 +54,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if err != nil {
 		return err
 	}
+	defer app.store.Close()
 	ln, err := net.Listen("tcp", app.addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s (set PORT to use another port): %w", app.addr, err)
@@ -105,6 +107,7 @@ type app struct {
 	publicURL string
 	dev       bool // the embedded development IdP runs
 	handler   http.Handler
+	store     store.Store // closed when the app stops
 }
 
 // configure builds the app from the environment. auth.ConfigFromEnv reads
@@ -113,7 +116,7 @@ type app struct {
 // public client, an issuer that looks wrong) go to the log. environ lists
 // the variables that are set. With no provider configured it runs the
 // embedded development IdP.
-func configure(getenv func(string) string, environ []string, log *slog.Logger) (*app, error) {
+func configure(getenv func(string) string, environ []string, log *slog.Logger) (a *app, err error) {
 	host := getenv("HOST")
 	if host == "" {
 		host = "localhost"
@@ -129,6 +132,19 @@ func configure(getenv func(string) string, environ []string, log *slog.Logger) (
 	for _, w := range warnings {
 		log.Warn(w)
 	}
+	// The store first: a locked file or an unreachable Redis stops the
+	// start before anything else is said.
+	st, where, err := openStore(context.Background(), getenv, log)
+	if err != nil {
+		return nil, err
+	}
+	defer func() {
+		if a == nil {
+			_ = st.Close()
+		}
+	}()
+	cfg.Store = st
+	log.Info("session store", "store", where, "strategy", string(cfg.Session.Strategy))
 	publicURL := origin(cfg.URL)
 	deps := handlers.Deps{Logger: log}
 	dev := len(cfg.Providers) == 0
@@ -160,11 +176,11 @@ func configure(getenv func(string) string, environ []string, log *slog.Logger) (
 	cfg.Callbacks = handlers.AuthCallbacks()
 	cfg.Pages = handlers.AuthPages()
 	cfg.Logger = log
-	a, err := auth.New(cfg)
+	au, err := auth.New(cfg)
 	if err != nil {
 		return nil, err
 	}
-	deps.Auth = a
+	deps.Auth = au
 	if publicURL == "" {
 		publicURL = "http://" + net.JoinHostPort(host, port)
 	}
@@ -172,7 +188,7 @@ func configure(getenv func(string) string, environ []string, log *slog.Logger) (
 	if defaultOrigin {
 		h = sameLoopbackOrigin(publicURL, []string{"/healthz"}, h)
 	}
-	return &app{addr: net.JoinHostPort(host, port), publicURL: publicURL, dev: dev, handler: h}, nil
+	return &app{addr: net.JoinHostPort(host, port), publicURL: publicURL, dev: dev, handler: h, store: st}, nil
 }
 
 // isLoopbackOrigin reports whether origin is on this machine's loopback
