@@ -3,14 +3,17 @@ package main
 import (
 	"errors"
 	"log/slog"
+	"net"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/signet-auth/signet/auth"
+	"github.com/signet-auth/signet/auth/store/redisstore/redistest"
 )
 
 // testSecret is a strong AUTH_SECRET.
@@ -152,4 +155,60 @@ func testConfigure(t *testing.T, getenv func(string) string, environ []string, l
 		t.Cleanup(func() { _ = app.store.Close() })
 	}
 	return app, err
+}
+
+// TestStoreFromEnv: AUTH_STORE's forms open their store, and a bad value
+// or an unreachable Redis stops the start within seconds with a line that
+// names AUTH_STORE.
+func TestStoreFromEnv(t *testing.T) {
+	closed := func() string { // a loopback port nothing listens on
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		addr := ln.Addr().String()
+		ln.Close()
+		return addr
+	}()
+	dir := t.TempDir()
+	redis := redistest.StartServer(t)
+	tests := []struct {
+		value, want, err string
+	}{
+		{"memory:", "memory", ""},
+		{"redis://" + redis + "/0", "redis redis://" + redis + "/0", ""},
+		{"file:" + filepath.Join(dir, "s.db"), "file " + filepath.Join(dir, "s.db"), ""},
+		{"memory:x", "", "AUTH_STORE: "},
+		{"file:", "", "AUTH_STORE: file: needs a path"},
+		{"postgres://db", "", `AUTH_STORE: "postgres://db" is not`},
+		{"redis://user:secret@" + closed + "/0", "", "AUTH_STORE: "},
+		{"redis-sentinel://" + closed, "", "AUTH_STORE: "},
+		{"file:" + filepath.Join(dir, "s.db", "sub", "x.db"), "", "AUTH_STORE: "},
+	}
+	for _, tt := range tests {
+		t.Run(tt.value, func(t *testing.T) {
+			start := time.Now()
+			getenv, _ := mapEnv(map[string]string{"AUTH_STORE": tt.value})
+			st, where, err := openStore(t.Context(), getenv, slog.New(slog.DiscardHandler))
+			if time.Since(start) > 10*time.Second {
+				t.Errorf("took %v, want a few seconds at most", time.Since(start))
+			}
+			if tt.err != "" {
+				if err == nil || !strings.HasPrefix(err.Error(), tt.err) {
+					t.Fatalf("err = %v, want one starting %q", err, tt.err)
+				}
+				if strings.Contains(err.Error(), "secret") {
+					t.Errorf("the error shows the password: %v", err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer st.Close()
+			if where != tt.want {
+				t.Errorf("store = %q, want %q", where, tt.want)
+			}
+		})
+	}
 }

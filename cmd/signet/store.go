@@ -22,7 +22,7 @@ const defaultStoreFile = "signet.db"
 //	memory:                          in this process only (tests, throwaway runs)
 //	file:PATH                        an embedded file, one instance (the default: file:data/signet.db)
 //	redis://[user:pass@]host:port/db Redis, shared by every instance; rediss:// for TLS,
-//	                                 redis-sentinel:// and redis-cluster:// (see redisStore)
+//	                                 redis-sentinel://, redis-cluster:// (see redisStore)
 //
 // A bad value stops the start with a line that names AUTH_STORE.
 func openStore(ctx context.Context, getenv func(string) string, log *slog.Logger) (store.Store, string, error) {
@@ -50,7 +50,7 @@ func openStore(ctx context.Context, getenv func(string) string, log *slog.Logger
 			return nil, "", &auth.ConfigError{Var: auth.EnvStore, Problem: err.Error()}
 		}
 		return s, "file " + rest, nil
-	case "redis", "rediss", "redis-sentinel", "redis-cluster":
+	case "redis", "rediss", "redis-sentinel", "rediss-sentinel", "redis-cluster", "rediss-cluster":
 		return redisStore(ctx, v, log)
 	default:
 		return nil, "", &auth.ConfigError{Var: auth.EnvStore, Problem: fmt.Sprintf("%q is not memory:, file:PATH or a redis:// URL", redact(v))}
