@@ -100,7 +100,8 @@ func (r *envReader) warnf(format string, args ...any) {
 
 func (r *envReader) read() (Config, error) {
 	var cfg Config
-	if v := strings.TrimSpace(r.getenv(EnvURL)); v != "" {
+	if raw := r.getenv(EnvURL); strings.TrimSpace(raw) != "" {
+		v := raw
 		u, err := checkAuthURL(v)
 		if err != nil {
 			return cfg, err
@@ -240,11 +241,26 @@ func IsLoopback(host string) bool {
 	return ip != nil && ip.IsLoopback()
 }
 
-// checkAuthURL accepts an absolute http(s) URL without query or fragment.
+// checkAuthURL accepts an absolute http(s) URL without query or fragment,
+// written as it will be used: no surrounding spaces, a lower-case scheme,
+// a port (if any) from 1 to 65535.
 func checkAuthURL(v string) (*url.URL, error) {
+	if strings.TrimSpace(v) != v {
+		return nil, &ConfigError{EnvURL, fmt.Sprintf("%q has leading or trailing spaces: remove them", v)}
+	}
 	u, err := url.Parse(v)
 	if err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") || u.Opaque != "" {
 		return nil, &ConfigError{EnvURL, fmt.Sprintf("%q is not an absolute URL: set it to the app's public URL, e.g. https://app.example.com", v)}
+	}
+	if !strings.HasPrefix(v, u.Scheme+"://") {
+		return nil, &ConfigError{EnvURL, fmt.Sprintf("%q has an upper-case scheme: write it %s://", v, u.Scheme)}
+	}
+	if p := u.Port(); p != "" {
+		if n, err := strconv.Atoi(p); err != nil || n < 1 || n > 65535 {
+			return nil, &ConfigError{EnvURL, fmt.Sprintf("%q has port %s, which is not from 1 to 65535", v, p)}
+		}
+	} else if strings.HasSuffix(u.Host, ":") {
+		return nil, &ConfigError{EnvURL, fmt.Sprintf("%q has an empty port", v)}
 	}
 	if u.RawQuery != "" || u.Fragment != "" || u.User != nil {
 		return nil, &ConfigError{EnvURL, fmt.Sprintf("%q has a query, fragment or user: set it to the app's public URL and, if the auth routes are not at /api/auth, their base path, e.g. https://app.example.com/auth-api", v)}

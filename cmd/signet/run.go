@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -50,41 +49,32 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	// the app's format.
 	slog.SetDefault(log)
 
+	// PORT and SHUTDOWN_TIMEOUT are checked and the port is bound before
+	// anything else starts, so a bad value or a busy port is the first
+	// and only thing said.
+	addr, err := listenAddr(env)
+	if err != nil {
+		return err
+	}
+	drain, err := shutdownTimeout(env)
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s (set PORT to use another port): %w", addr, err)
+	}
+	defer ln.Close()
 	app, err := configure(env, envNames(".", env), log)
 	if err != nil {
 		return err
 	}
 	defer app.store.Close()
-	ln, err := net.Listen("tcp", app.addr)
-	if err != nil {
-		return fmt.Errorf("listen on %s (set PORT to use another port): %w", app.addr, err)
-	}
-	srv := &http.Server{
-		Handler:           app.handler,
-		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       30 * time.Second,
-		WriteTimeout:      30 * time.Second,
-		IdleTimeout:       120 * time.Second,
-		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
-	}
 	log.Info("listening", "url", app.publicURL, "addr", ln.Addr().String(), "startup", time.Since(start).Round(time.Millisecond).String())
 	if app.dev {
 		log.Info("ready: open " + app.publicURL + " in a browser and sign in as one of the demo users")
 	}
-	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
-	select {
-	case err := <-errc:
-		return err
-	case <-ctx.Done():
-	}
-	log.Info("shutting down")
-	shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	if err := srv.Shutdown(shutdownCtx); err != nil && !errors.Is(err, http.ErrServerClosed) {
-		return err
-	}
-	return nil
+	return serve(ctx, ln, app.handler, drain, log)
 }
 
 // newLogger logs text to stderr, or JSON when LOG_FORMAT=json; LOG_LEVEL
@@ -117,14 +107,11 @@ type app struct {
 // the variables that are set. With no provider configured it runs the
 // embedded development IdP.
 func configure(getenv func(string) string, environ []string, log *slog.Logger) (a *app, err error) {
-	host := getenv("HOST")
-	if host == "" {
-		host = "localhost"
+	addr, err := listenAddr(getenv)
+	if err != nil {
+		return nil, err
 	}
-	port := getenv("PORT")
-	if port == "" {
-		port = "3000"
-	}
+	host, port, _ := net.SplitHostPort(addr)
 	cfg, warnings, err := auth.ConfigFromEnv(getenv, environ)
 	if err != nil {
 		return nil, err
