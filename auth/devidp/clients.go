@@ -20,9 +20,18 @@ import (
 // compared exactly; http URIs are allowed, this being a development IdP.
 type Client struct {
 	ID, Secret             string
+	Name                   string // what the sign-in page calls the application ("continue to Signet"); "" means ID
 	RedirectURIs           []string
 	PostLogoutRedirectURIs []string
 	BackchannelLogoutURI   string // optional: when set, end_session POSTs a logout_token (OIDC Back-Channel Logout 1.0) here
+}
+
+// displayName is how the pages name the client.
+func (c Client) displayName() string {
+	if c.Name != "" {
+		return c.Name
+	}
+	return c.ID
 }
 
 // Lifetimes of what the IdP hands out.

@@ -23,6 +23,7 @@ import (
 
 const (
 	testClientID     = "signet-test"
+	testClientName   = "Example App"
 	testClientSecret = "test-secret"
 	otherClientID    = "other-app"
 )
@@ -94,6 +95,7 @@ func newEnv(t *testing.T) *env {
 		Clients: []Client{
 			{
 				ID:                     testClientID,
+				Name:                   testClientName,
 				Secret:                 testClientSecret,
 				RedirectURIs:           []string{e.callbackURL()},
 				PostLogoutRedirectURIs: []string{e.signedOutURL()},

@@ -83,14 +83,15 @@ func (s *Server) renderLogin(w http.ResponseWriter, r *http.Request, req *authRe
 		return
 	}
 	s.render(w, r, s.pages.login, status, pageData{
-		Title:     "Sign in",
-		Action:    s.basePath + pathLogin,
-		RequestID: req.id,
-		CSRFToken: token,
-		ClientID:  req.clientID,
-		Username:  username,
-		Error:     errMsg,
-		Users:     s.users.list,
+		Title:      "Sign in",
+		Action:     s.basePath + pathLogin,
+		RequestID:  req.id,
+		CSRFToken:  token,
+		ClientID:   req.clientID,
+		ClientName: s.clientName(req.clientID),
+		Username:   username,
+		Error:      errMsg,
+		Users:      s.users.list,
 	})
 }
 

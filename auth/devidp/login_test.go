@@ -28,7 +28,8 @@ func TestLoginPage(t *testing.T) {
 		"Ada Lovelace", "<code>ada</code>", "<code>lovelace</code>",
 		"Alan Turing", "<code>turing</code>",
 		"Grace Hopper", "<code>hopper</code>",
-		testClientID,
+		"to continue to <strong>" + testClientName + "</strong>", // the application's name, not its client id
+		`<span class="pair">also granted <code>read:reports</code></span>`,
 	} {
 		if !strings.Contains(p.body, want) {
 			t.Errorf("sign-in page lacks %q", want)
@@ -49,6 +50,68 @@ func TestLoginPage(t *testing.T) {
 	}
 	if csp := p.header.Get("Content-Security-Policy"); !strings.Contains(csp, "default-src 'none'") || !strings.Contains(csp, "frame-ancestors 'none'") {
 		t.Errorf("Content-Security-Policy = %q", csp)
+	}
+}
+
+// TestLoginPageAccessibility: the banner is in a landmark; each "Use"
+// button's accessible name is its visible label and it is described by
+// the user it signs in; a wrong password marks both fields invalid and
+// describes them by the error message.
+func TestLoginPageAccessibility(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t)
+	r := e.rp(ctx, oauth2.AuthStyleInHeader)
+	b := e.browser()
+	p := get(t, b, r.newAuthRequest().url)
+	for _, want := range []string{
+		`<header class="dev-banner">`,
+		`<div class="who" id="user-ada">`,
+		`<button type="submit" class="secondary" aria-describedby="user-ada">Use ada</button>`,
+		`<button type="submit" class="secondary" aria-describedby="user-grace">Use grace</button>`,
+	} {
+		if !strings.Contains(p.body, want) {
+			t.Errorf("sign-in page lacks %q", want)
+		}
+	}
+	for _, bad := range []string{"aria-label=", `role="note"`, `aria-invalid="true"`, `"login-error"`} {
+		if strings.Contains(p.body, bad) {
+			t.Errorf("sign-in page has %q", bad)
+		}
+	}
+
+	wrong := e.submitLogin(t, b, loginForm(t, p), "ada", "babbage")
+	if wrong.status != http.StatusUnauthorized {
+		t.Fatalf("wrong password: status %d", wrong.status)
+	}
+	for _, want := range []string{
+		`<div class="error" id="login-error" role="alert">Wrong username or password.`,
+		`id="username" name="username" value="ada" required`,
+	} {
+		if !strings.Contains(wrong.body, want) {
+			t.Errorf("wrong-password page lacks %q", want)
+		}
+	}
+	for _, field := range []string{`id="username"`, `id="password"`} {
+		i := strings.Index(wrong.body, field)
+		if i < 0 {
+			t.Fatalf("no %s field", field)
+		}
+		tag := wrong.body[i : i+strings.IndexByte(wrong.body[i:], '>')]
+		if !strings.Contains(tag, `aria-invalid="true"`) || !strings.Contains(tag, `aria-describedby="login-error"`) {
+			t.Errorf("after a wrong password, the field %s is not marked invalid and described by the error: <input %s>", field, tag)
+		}
+	}
+}
+
+// TestClientNameFallsBackToID: a client without a Name is called by its
+// ID.
+func TestClientNameFallsBackToID(t *testing.T) {
+	e := newEnv(t)
+	if got := e.idp.clientName(otherClientID); got != otherClientID {
+		t.Errorf("clientName = %q, want the id %q", got, otherClientID)
+	}
+	if got := e.idp.clientName(testClientID); got != testClientName {
+		t.Errorf("clientName = %q, want %q", got, testClientName)
 	}
 }
 

@@ -110,6 +110,7 @@ func (s *Server) handleEndSession(w http.ResponseWriter, r *http.Request) {
 			Action:                s.basePath + pathEndSession,
 			CSRFToken:             s.browserID(w, r),
 			ClientID:              clientID,
+			ClientName:            s.clientName(clientID),
 			PostLogoutRedirectURI: redirectURI,
 			State:                 state,
 		}

@@ -50,9 +50,10 @@ type pageData struct {
 	Nonce  string // the CSP nonce of the <style> block
 	Issuer string
 
-	// The login form.
-	Action, RequestID, CSRFToken, ClientID, Username, Error string
-	Users                                                   []User
+	// The login form. ClientName is the application's name, as
+	// Client.Name gives it.
+	Action, RequestID, CSRFToken, ClientID, ClientName, Username, Error string
+	Users                                                               []User
 
 	// The sign-out confirmation.
 	User                         *User
@@ -60,6 +61,7 @@ type pageData struct {
 
 	// The error page.
 	Heading, Message, Detail, Link, LinkText string
+	Fields                                   []field
 	Status                                   int
 
 	// The home page.
@@ -92,13 +94,26 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, t *template.Temp
 	}
 }
 
+// clientName is how the pages name client id: its Name, else its id;
+// "" for no client.
+func (s *Server) clientName(id string) string {
+	if c, ok := s.clients[id]; ok {
+		return c.displayName()
+	}
+	return id
+}
+
 // problem is an error shown to a person as a page.
 type problem struct {
 	status           int
 	heading, message string
-	detail           string // shown as-is, e.g. the protocol error; never an internal error's text
+	detail           string  // shown as-is, e.g. the protocol error; never an internal error's text
+	fields           []field // the request's values the detail is about, e.g. its redirect_uri
 	link, linkText   string
 }
+
+// field is a named value of a request, shown under an error's details.
+type field struct{ Name, Value string }
 
 func (s *Server) renderProblem(w http.ResponseWriter, r *http.Request, p problem) {
 	s.render(w, r, s.pages.problem, p.status, pageData{
@@ -106,6 +121,7 @@ func (s *Server) renderProblem(w http.ResponseWriter, r *http.Request, p problem
 		Heading:  p.heading,
 		Message:  p.message,
 		Detail:   p.detail,
+		Fields:   p.fields,
 		Link:     p.link,
 		LinkText: p.linkText,
 		Status:   p.status,

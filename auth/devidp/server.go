@@ -307,15 +307,19 @@ func (s *Server) renderCaught(w http.ResponseWriter, r *http.Request, status int
 	default:
 		q := r.URL.Query()
 		detail := strings.TrimSpace(text)
+		var fields []field
+		logged := detail
 		if r.URL.Path == pathAuthorize {
-			detail += " (client_id " + strconv.Quote(q.Get("client_id")) + ", redirect_uri " + strconv.Quote(q.Get("redirect_uri")) + ")"
+			fields = []field{{"client_id", q.Get("client_id")}, {"redirect_uri", q.Get("redirect_uri")}}
+			logged += " (client_id " + strconv.Quote(q.Get("client_id")) + ", redirect_uri " + strconv.Quote(q.Get("redirect_uri")) + ")"
 		}
-		s.log.InfoContext(r.Context(), "sign-in request refused", "status", status, "reason", detail)
+		s.log.InfoContext(r.Context(), "sign-in request refused", "status", status, "reason", logged)
 		s.renderProblem(w, r, problem{
 			status:  status,
 			heading: "The sign-in request is not valid",
 			message: "The application that sent you here made a request the development identity provider cannot accept. Fix the application's settings (its client_id and redirect URIs must match the registered client) and try again.",
 			detail:  detail,
+			fields:  fields,
 		})
 	}
 }

@@ -33,6 +33,7 @@ func startDevIdP(publicURL, basePath string, log *slog.Logger, level slog.Level)
 		Issuer: issuer,
 		Clients: []devidp.Client{{
 			ID:                     "signet-dev",
+			Name:                   "Signet",
 			Secret:                 secret,
 			RedirectURIs:           []string{publicURL + basePath + "/callback/dev"},
 			PostLogoutRedirectURIs: []string{publicURL + auth.DefaultSignOutPath},
