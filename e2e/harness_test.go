@@ -9,11 +9,13 @@ import (
 	"encoding/hex"
 	"fmt"
 	"io"
+	mathrand "math/rand/v2"
 	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -53,16 +55,73 @@ func repoRoot(t testing.TB) string {
 	return filepath.Dir(e2eDir(t))
 }
 
-// freePort returns a port of 127.0.0.1 that was free a moment ago: the
-// kernel picks it for a listener on port 0, which is closed again.
+// freePort returns a port of 127.0.0.1 that was free a moment ago and
+// that this test binary has not handed out before. The app or the OP that
+// gets it binds it a moment later, so the port is taken below the kernel's
+// ephemeral range (ip_local_port_range, from which every outgoing
+// connection on this busy machine takes its local port, and which a
+// listener on port 0 would draw from too): in between, no connection can
+// take it by chance. Without that range known, the kernel picks.
 func freePort(t testing.TB) int {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatalf("free port: %v", err)
+	portsMu.Lock()
+	defer portsMu.Unlock()
+	if lo := ephemeralLow(); lo > minPort+1000 {
+		for range 200 {
+			p := minPort + mathrand.IntN(lo-minPort)
+			if portsGiven[p] {
+				continue
+			}
+			l, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(p)))
+			if err != nil {
+				continue
+			}
+			l.Close()
+			portsGiven[p] = true
+			return p
+		}
 	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
+	for range 100 {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatalf("free port: %v", err)
+		}
+		p := l.Addr().(*net.TCPAddr).Port
+		l.Close()
+		if !portsGiven[p] {
+			portsGiven[p] = true
+			return p
+		}
+	}
+	t.Fatal("free port: none left")
+	return 0
+}
+
+// minPort is the lowest port freePort hands out, above the well-known and
+// the commonly registered ones.
+const minPort = 20000
+
+var (
+	portsMu    sync.Mutex
+	portsGiven = map[int]bool{}
+)
+
+// ephemeralLow is the first port of the kernel's ephemeral range, or 0
+// when it cannot be read.
+func ephemeralLow() int {
+	b, err := os.ReadFile("/proc/sys/net/ipv4/ip_local_port_range")
+	if err != nil {
+		return 0
+	}
+	f := strings.Fields(string(b))
+	if len(f) != 2 {
+		return 0
+	}
+	lo, err := strconv.Atoi(f[0])
+	if err != nil {
+		return 0
+	}
+	return lo
 }
 
 // randomString returns n random bytes, hex encoded.

@@ -166,7 +166,10 @@ func TestAccessTokenRefreshAndScopes(t *testing.T) {
 		t.Errorf("scopes on the page = %v, want openid profile email %s", got, reportsScope)
 	}
 	first := pageExpiry(t, ctx)
-	if d := first.Sub(signedIn); d < lifetime-3*time.Second || d > lifetime+2*time.Second {
+	// The token was issued during the callback, before signedIn, and
+	// the page shows whole seconds: on a loaded machine the gap can be a
+	// few seconds.
+	if d := first.Sub(signedIn); d < lifetime-6*time.Second || d > lifetime+2*time.Second {
 		t.Errorf("token expires %v after sign-in, want about %v", d, lifetime)
 	}
 	if got := textOf(t, ctx, `#userinfo-claims [data-claim="email"]`); got != "ada@example.com" {
