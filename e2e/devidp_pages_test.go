@@ -1,13 +1,26 @@
 package e2e
 
 import (
+	"context"
 	"net/url"
 	"strconv"
 	"strings"
 	"testing"
 
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
 )
+
+// colorScheme makes the tab prefer scheme ("light" or "dark").
+func colorScheme(scheme string) chromedp.Action[chromedp.Void] {
+	return func(ctx context.Context, tg *chromedp.Target) (chromedp.Void, error) {
+		_, err := cdp.Call(ctx, tg, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{
+			Features: []*emulation.MediaFeature{{Name: "prefers-color-scheme", Value: scheme}},
+		})
+		return chromedp.Void{}, err
+	}
+}
 
 // TestDevIdPPages: the development IdP's own pages as a person meets them,
 // pictured at desktop (1280×800) and phone (390×844) size: the sign-in
@@ -71,6 +84,9 @@ func TestDevIdPPages(t *testing.T) {
 		}
 	}
 	shoot("02-wrong-password")
+	run(t, ctx, "dark scheme", colorScheme("dark"))
+	shoot("02-wrong-password-dark")
+	run(t, ctx, "light scheme", colorScheme("light"))
 
 	// A request the IdP refuses, with a long redirect_uri in its details.
 	navigate(t, ctx, origin+"/dev-idp/authorize?"+url.Values{
