@@ -12,7 +12,8 @@ import (
 // line shows, rather than http://localhost:PORT, the one the app and its
 // development IdP are configured with. The app sends the browser to
 // localhost first, so Sign in ends signed in; Ada, whose grants include
-// read:reports, then sees the reports. The start log has no warning.
+// read:reports, then sees the reports, and signs out. The log of the whole
+// run has no warning.
 func TestZeroConfigFromLoopbackAddress(t *testing.T) {
 	t.Parallel()
 	chromiumPath(t)
@@ -41,6 +42,18 @@ func TestZeroConfigFromLoopbackAddress(t *testing.T) {
 	navigate(t, ctx, app.URL+"/reports") // the loopback address again: sent to localhost, still signed in
 	waitAt(t, ctx, canonical+"/reports", "#reports-table")
 	screenshot(t, ctx, "02-reports")
+
+	// Sign out, through the IdP, on the same origin.
+	e := &journeyEnv{
+		app:              &App{URL: canonical, Port: app.Port, Env: app.Env, proc: app.proc},
+		idpPrefix:        canonical + devIdPPath,
+		logoutConfirmSel: `button[type="submit"]`,
+	}
+	navigate(t, ctx, canonical+"/profile")
+	waitVisible(t, ctx, selSignOut)
+	if trip := e.signOut(t, ctx); trip.endSession == nil {
+		t.Errorf("Sign out did not go through the IdP's end_session_endpoint: %v", trip.idpVisits)
+	}
 
 	logs := app.Logs()
 	if strings.Contains(logs, "level=WARN") || strings.Contains(logs, "level=ERROR") {
