@@ -66,6 +66,10 @@ func (a *App) WaitLog(t testing.TB, s string, timeout time.Duration) {
 	}
 }
 
+// Stop stops the app (SIGTERM, then SIGKILL after a few seconds) and waits
+// for it to exit.
+func (a *App) Stop() { a.proc.stop() }
+
 // reserveApp picks the port and URL of an app that a test starts later, for
 // the tests that must register the app at an IdP first.
 func reserveApp(t testing.TB) (port int, url string) {

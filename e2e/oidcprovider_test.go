@@ -41,6 +41,11 @@ type OPConfig struct {
 	RefreshTokens string `json:"refreshTokens,omitempty"`
 	// PKCERequired defaults to true for every client.
 	PKCERequired *bool `json:"pkceRequired,omitempty"`
+	// RotateRefreshTokens true makes every refresh grant issue a new
+	// refresh token and retire the old one: presenting a retired one again
+	// is refused and revokes the whole grant. Default: oidc-provider's own
+	// rule (public clients, and tokens past 70% of their life).
+	RotateRefreshTokens bool `json:"rotateRefreshTokens,omitempty"`
 }
 
 // OPFeatures switches oidc-provider's features. nil keeps the default of
@@ -108,6 +113,13 @@ type OP struct {
 // Log returns what the OP printed so far: one line per request and per event
 // (login, consent granted, event backchannel.success, ...).
 func (op *OP) Log() string { return op.proc.log.String() }
+
+// Grants counts the token grants of grantType (authorization_code,
+// refresh_token) the OP made to clientID so far, by its "event
+// grant.success" lines.
+func (op *OP) Grants(clientID, grantType string) int {
+	return strings.Count(op.Log(), "event grant.success client="+clientID+" grant_type="+grantType+"\n")
+}
 
 // WaitLog waits until the OP's log contains s, and fails the test if it does
 // not within timeout.

@@ -28,6 +28,9 @@
 //     "conformIdTokenClaims": false,      // false: the ID token carries the scope claims
 //     "logoutPrompt": "auto",             // "auto" submits "yes" by itself, "confirm" waits
 //     "refreshTokens": "always",          // or "offline_access" (oidc-provider's rule: needs prompt=consent)
+//     "rotateRefreshTokens": false,       // true: every refresh grant issues a new refresh token and
+//                                         // retires the old one (a retired one presented again
+//                                         // revokes the grant); default: oidc-provider's own rule
 //     "pkceRequired": true
 //   }
 //
@@ -288,6 +291,9 @@ function providerConfiguration() {
     // default) issues a refresh token to every client with the refresh_token
     // grant, as Keycloak does; without offline_access it ends with the OP's
     // session. "offline_access" keeps oidc-provider's own rule.
+    // true rotates on every refresh grant; oidc-provider's default rotates
+    // for public clients and near the token's end only.
+    ...(config.rotateRefreshTokens ? { rotateRefreshToken: true } : {}),
     issueRefreshToken: async (ctx, client, code) => client.grantTypeAllowed('refresh_token')
       && (refreshTokens === 'always' || code.scopes.has('offline_access')),
     async findAccount(ctx, sub) {
@@ -421,7 +427,7 @@ for (const event of ['server_error', 'authorization.error', 'grant.error', 'intr
 provider.on('backchannel.success', (ctx, client, accountId, sid) => log('event backchannel.success', `client=${client.clientId}`, `account=${accountId}`, `sid=${sid}`));
 provider.on('backchannel.error', (ctx, err, client, accountId, sid) => log('event backchannel.error', `client=${client?.clientId}`, `account=${accountId}`, `sid=${sid}`, err?.message || ''));
 provider.on('end_session.success', () => log('event end_session.success'));
-provider.on('grant.success', (ctx) => log('event grant.success', `client=${ctx.oidc.client?.clientId}`));
+provider.on('grant.success', (ctx) => log('event grant.success', `client=${ctx.oidc.client?.clientId}`, `grant_type=${ctx.oidc.params?.grant_type}`));
 provider.on('grant.revoked', (ctx, grantId) => log('event grant.revoked', `grant=${grantId}`));
 provider.on('authorization.success', (ctx) => log('event authorization.success', `client=${ctx.oidc.client?.clientId}`));
 
