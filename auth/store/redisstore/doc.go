@@ -76,7 +76,8 @@
 // A call never waits longer than Options.Timeout (1 s by default) or its
 // context, retries included: a Redis that is down or does not answer is
 // an error, never store.ErrNotFound and never a hang. Open fails within
-// about Options.DialTimeout (3 s) when Redis cannot be reached. When
+// about Options.DialTimeout (3 s) when Redis cannot be reached. A write
+// that timed out may still have been applied. When
 // Redis comes back the Store reconnects by itself on the next call, and
 // subscriptions subscribe again (backing off from 100 ms to 5 s), with
 // one log line when a subscription is lost and one when it is back;

@@ -423,3 +423,44 @@ func TestNoDeliveryAfterCancel(t *testing.T) {
 		t.Errorf("a cancelled subscriber got %d messages", n)
 	}
 }
+
+// A Redis that does not answer (stopped, or a lost network) is an error
+// within the timeout, for a key that is not cached; recovery needs no
+// reopening.
+func TestRedisHung(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	srv := redistest.Start(t)
+	s := openStore(t, "redis://"+srv.Addr, Options{Timeout: 500 * time.Millisecond})
+	if err := s.Set(ctx, "k", []byte("v"), time.Now().Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	srv.Pause()
+	calls := map[string]func() error{
+		"Get": func() error { _, err := s.Get(ctx, "uncached"); return err },
+		"Set": func() error { return s.Set(ctx, "k", []byte("w"), time.Now().Add(time.Hour)) },
+		"Subscribe": func() error {
+			return s.Subscribe(ctx, "t", func([]byte) {})
+		},
+	}
+	for name, call := range calls {
+		start := time.Now()
+		err := call()
+		if err == nil || errors.Is(err, store.ErrNotFound) {
+			t.Errorf("%s with Redis stopped = %v, want an error", name, err)
+		}
+		if took := time.Since(start); took > 1500*time.Millisecond {
+			t.Errorf("%s with Redis stopped took %v, want about the 500 ms timeout", name, took)
+		}
+	}
+	srv.Resume()
+	// The Set that timed out may still have been applied: its outcome is
+	// unknown, as with any timeout. A new write and read must work.
+	eventually(t, 5*time.Second, "the store does not recover after Redis answers again", func() bool {
+		if err := s.Set(ctx, "after", []byte("x"), time.Now().Add(time.Hour)); err != nil {
+			return false
+		}
+		v, err := s.Get(ctx, "after")
+		return err == nil && string(v) == "x"
+	})
+}

@@ -184,9 +184,9 @@ func (s *Store) Get(ctx context.Context, key string) ([]byte, error) {
 	if s.closed.Load() {
 		return nil, store.ErrClosed
 	}
-	ctx, cancel := s.bound(ctx)
-	defer cancel()
-	v, err := s.client.DoCache(ctx, s.client.B().Get().Key(s.key(key)).Cache(), cacheTTL).ToString()
+	lc := &lazyTimeout{Context: ctx, timeout: s.timeout}
+	defer lc.release()
+	v, err := s.client.DoCache(lc, s.client.B().Get().Key(s.key(key)).Cache(), cacheTTL).ToString()
 	if rueidis.IsRedisNil(err) {
 		return nil, store.ErrNotFound
 	}

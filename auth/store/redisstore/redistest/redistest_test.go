@@ -52,3 +52,15 @@ func TestDoErrorReply(t *testing.T) {
 		t.Fatalf("Do of an unknown command = %v, want Redis's error", err)
 	}
 }
+
+func TestPauseResume(t *testing.T) {
+	s := Start(t)
+	s.Pause()
+	if _, err := Do(s.Addr, "PING"); err == nil {
+		t.Fatal("a paused server answered")
+	}
+	s.Resume()
+	if v, err := Do(s.Addr, "PING"); err != nil || v != "PONG" {
+		t.Fatalf("PING after Resume = %q, %v", v, err)
+	}
+}
