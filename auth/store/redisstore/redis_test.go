@@ -339,6 +339,14 @@ func TestRedisDownAndBack(t *testing.T) {
 	if err := s.Set(ctx, "after", []byte("w"), exp); err != nil {
 		t.Fatal(err)
 	}
+	// A restarted Redis has forgotten the scripts (NOSCRIPT): they are
+	// sent again.
+	if err := s.Max(ctx, "cut", 7, exp); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := s.Members(ctx, "g"); err != nil || len(got) != 0 {
+		t.Fatalf("Members after the restart = %q, %v", got, err)
+	}
 	// The subscription is back once a message gets through; delivery is
 	// at most once, so keep publishing until one does.
 	eventually(t, 10*time.Second, "the subscription does not come back", func() bool {
