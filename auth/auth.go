@@ -29,6 +29,7 @@ type Auth struct {
 	flowKeys    *keyring
 	sessions    sessionStorage
 	state       *state
+	streams     *streamHub
 	tokens      *tokenState
 	crossOrigin *http.CrossOriginProtection
 	fixedOrigin *url.URL
@@ -131,6 +132,16 @@ func New(cfg Config) (*Auth, error) {
 		st = store.NewMemory(a.now)
 	}
 	a.state = newState(st, a.now, a.cfg.Session.MaxAge, a.log)
+	if a.cfg.Streams.MaxPerSession <= 0 {
+		a.cfg.Streams.MaxPerSession = DefaultMaxStreamsPerSession
+	}
+	if a.cfg.Streams.MaxTotal <= 0 {
+		a.cfg.Streams.MaxTotal = DefaultMaxStreams
+	}
+	if a.cfg.Streams.Heartbeat <= 0 {
+		a.cfg.Streams.Heartbeat = DefaultStreamHeartbeat
+	}
+	a.streams = newStreamHub(a)
 	a.sessions = sessionStorage{keys: a.sessionKeys, state: a.state, now: a.now,
 		server: cfg.Session.Strategy == StrategyServer, overflow: !cfg.Session.Chunked,
 		cache: newSessionCache(sessionCacheSize, a.cfg.Session.MaxAge)}

@@ -44,6 +44,8 @@ type Config struct {
 	// auth/store/redisstore) and they behave as one. Nil means an
 	// in-memory store: one instance, forgotten at restart.
 	Store store.Store
+	// Streams bounds the session streams (GET {base}/session/stream).
+	Streams StreamConfig
 	// RefreshSkew is how long before its access token expires a session is
 	// refreshed (with its refresh token) when it is read. Default 60 s; it
 	// is never more than a quarter of the token's lifetime, so short-lived

@@ -72,12 +72,17 @@ func (a *Auth) checkCSRF(r *http.Request) error {
 	if err := a.crossOrigin.Check(r); err != nil {
 		return &Error{Code: ErrMissingCSRF, Err: err}
 	}
+	return a.checkCSRFToken(r, r.PostFormValue("csrfToken"))
+}
+
+// checkCSRFToken checks a csrfToken the request sent (in a form or a JSON
+// body) against its CSRF cookie.
+func (a *Auth) checkCSRFToken(r *http.Request, sent string) error {
 	token, ok := a.csrfFromCookie(r, a.jar(r))
 	if !ok {
 		return errCSRF
 	}
-	form := r.PostFormValue("csrfToken")
-	if subtle.ConstantTimeCompare([]byte(form), []byte(token)) != 1 {
+	if subtle.ConstantTimeCompare([]byte(sent), []byte(token)) != 1 {
 		return errCSRF
 	}
 	return nil

@@ -30,6 +30,10 @@ const (
 	// ErrUnavailable is Signet's own: the session store cannot be reached,
 	// so a session cannot be checked. Nothing was changed; status 503.
 	ErrUnavailable ErrorCode = "Unavailable"
+	// ErrUnknownSession is Signet's own: a revoke named a session that is
+	// not one of the user's (unknown, ended, or someone else's: the same
+	// answer for all three). Status 404.
+	ErrUnknownSession ErrorCode = "UnknownSession"
 )
 
 // Status is the HTTP status the error page is served with.
@@ -41,7 +45,7 @@ func (c ErrorCode) Status() int {
 		return http.StatusForbidden
 	case ErrProviderUnavailable, ErrUnavailable:
 		return http.StatusServiceUnavailable
-	case ErrUnknownProvider, ErrUnknownAction:
+	case ErrUnknownProvider, ErrUnknownAction, ErrUnknownSession:
 		return http.StatusNotFound
 	default:
 		return http.StatusBadRequest
@@ -100,6 +104,8 @@ func (c ErrorCode) Message() string {
 		return "There is no such page."
 	case ErrForbidden:
 		return "You are signed in, but your account does not have the permission this page needs."
+	case ErrUnknownSession:
+		return "That session is not one of yours, or it has ended already."
 	case ErrUnavailable:
 		return "Your session cannot be checked right now. You are still signed in and nothing was changed. Please try again in a moment."
 	default:
@@ -113,7 +119,7 @@ func knownCode(s string) ErrorCode {
 	switch c := ErrorCode(s); c {
 	case ErrConfiguration, ErrAccessDenied, ErrVerification, ErrMissingCSRF, ErrOAuthSignin,
 		ErrOAuthCallback, ErrCallback, ErrSessionRequired, ErrProviderUnavailable,
-		ErrUnknownProvider, ErrUnknownAction, ErrForbidden, ErrUnavailable:
+		ErrUnknownProvider, ErrUnknownAction, ErrForbidden, ErrUnavailable, ErrUnknownSession:
 		return c
 	default:
 		return "Default"

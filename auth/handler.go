@@ -18,6 +18,11 @@ import (
 //	GET        {base}/error                   the error page
 //	POST       {base}/backchannel-logout      OIDC Back-Channel Logout receiver
 //	GET        {base}/frontchannel-logout     OIDC Front-Channel Logout receiver
+//	GET        {base}/session/stream          Server-Sent Events: "signout" when the session ends
+//	GET        {base}/list-sessions           the user's sessions (Better Auth's route)
+//	POST       {base}/revoke-session          end one of them (id, csrfToken)
+//	POST       {base}/revoke-other-sessions   end all but this one (csrfToken)
+//	POST       {base}/revoke-sessions         end all, this one too (csrfToken)
 //
 // A request to a known route with another method gets 405 with an Allow
 // header; a body over MaxBodyBytes gets 413 and a query string over
@@ -72,6 +77,11 @@ func (a *Auth) routes() []route {
 		{"GET " + b + "/error", a.handleErrorPage},
 		{"POST " + b + "/backchannel-logout", a.handleBackchannelLogout},
 		{"GET " + b + "/frontchannel-logout", a.handleFrontchannelLogout},
+		{"GET " + b + "/session/stream", a.handleSessionStream},
+		{"GET " + b + "/list-sessions", a.handleListSessions},
+		{"POST " + b + "/revoke-session", a.handleRevoke(revokeOne)},
+		{"POST " + b + "/revoke-other-sessions", a.handleRevoke(revokeOthers)},
+		{"POST " + b + "/revoke-sessions", a.handleRevoke(revokeAll)},
 	}
 }
 

@@ -46,6 +46,7 @@ const (
 	Token      Endpoint = "token"
 	Userinfo   Endpoint = "userinfo"
 	EndSession Endpoint = "end_session"
+	Revocation Endpoint = "revocation"
 )
 
 // Paths of the endpoints, under the issuer URL.
@@ -56,6 +57,7 @@ const (
 	TokenPath      = "/token"
 	UserinfoPath   = "/userinfo"
 	EndSessionPath = "/logout"
+	RevocationPath = "/revoke"
 )
 
 // Failure is how an endpoint misbehaves.
@@ -184,6 +186,7 @@ type IdP struct {
 	sign         SignMode
 	authzError   string
 	noEndSession bool
+	revoked      []string // tokens revoked at the revocation endpoint
 	authMethods  []string
 	extraAlgs    []string
 	ttl          time.Duration
@@ -262,6 +265,7 @@ func Start(opts Options) *IdP {
 	mux.Handle("POST "+path+TokenPath, idp.endpoint(Token, idp.handleToken))
 	mux.Handle(path+UserinfoPath, idp.endpoint(Userinfo, idp.handleUserinfo))
 	mux.Handle(path+EndSessionPath, idp.endpoint(EndSession, idp.handleEndSession))
+	mux.Handle("POST "+path+RevocationPath, idp.endpoint(Revocation, idp.handleRevocation))
 
 	if opts.Listener != nil {
 		idp.srv = &httptest.Server{Listener: opts.Listener, Config: &http.Server{Handler: mux}}
@@ -304,6 +308,8 @@ func (idp *IdP) Endpoint(ep Endpoint) string {
 		return idp.Issuer + UserinfoPath
 	case EndSession:
 		return idp.Issuer + EndSessionPath
+	case Revocation:
+		return idp.Issuer + RevocationPath
 	}
 	return ""
 }
@@ -486,6 +492,7 @@ func (idp *IdP) handleDiscovery(w http.ResponseWriter, _ *http.Request) {
 	if !idp.noEndSession {
 		doc["end_session_endpoint"] = idp.Endpoint(EndSession)
 	}
+	doc["revocation_endpoint"] = idp.Endpoint(Revocation)
 	idp.mu.Unlock()
 	writeJSON(w, http.StatusOK, doc)
 }
@@ -724,6 +731,36 @@ func (idp *IdP) handleUserinfo(w http.ResponseWriter, r *http.Request) {
 		edit(claims)
 	}
 	writeJSON(w, http.StatusOK, claims)
+}
+
+// handleRevocation is RFC 7009's endpoint: it checks the client and
+// answers 200 for any token, as the RFC asks; Hits(Revocation) counts the
+// calls and Revoked lists the tokens.
+func (idp *IdP) handleRevocation(w http.ResponseWriter, r *http.Request) {
+	if err := r.ParseForm(); err != nil || r.PostForm.Get("token") == "" {
+		writeJSON(w, http.StatusBadRequest, map[string]string{"error": "invalid_request"})
+		return
+	}
+	id, secret, ok := r.BasicAuth()
+	if !ok {
+		id, secret = r.PostForm.Get("client_id"), r.PostForm.Get("client_secret")
+	}
+	if id != idp.ClientID || secret != idp.ClientSecret {
+		writeJSON(w, http.StatusUnauthorized, map[string]string{"error": "invalid_client"})
+		return
+	}
+	idp.mu.Lock()
+	idp.revoked = append(idp.revoked, r.PostForm.Get("token"))
+	idp.mu.Unlock()
+	w.WriteHeader(http.StatusOK)
+}
+
+// Revoked returns the tokens revoked at the revocation endpoint, oldest
+// first.
+func (idp *IdP) Revoked() []string {
+	idp.mu.Lock()
+	defer idp.mu.Unlock()
+	return append([]string(nil), idp.revoked...)
 }
 
 // handleEndSession records the call and, like a real IdP that has ended its
