@@ -74,7 +74,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if app.dev {
 		log.Info("ready: open " + app.publicURL + " in a browser and sign in as one of the demo users")
 	}
-	return serve(ctx, ln, app.handler, drain, log)
+	return serve(ctx, ln, app.handler, drain, log, app.shutdown)
 }
 
 // newLogger logs text to stderr, or JSON when LOG_FORMAT=json; LOG_LEVEL
@@ -98,6 +98,7 @@ type app struct {
 	dev       bool // the embedded development IdP runs
 	handler   http.Handler
 	store     store.Store // closed when the app stops
+	shutdown  func()      // run as the server shuts down
 }
 
 // configure builds the app from the environment. auth.ConfigFromEnv reads
@@ -175,7 +176,7 @@ func configure(getenv func(string) string, environ []string, log *slog.Logger) (
 	if defaultOrigin {
 		h = sameLoopbackOrigin(publicURL, []string{"/healthz"}, h)
 	}
-	return &app{addr: net.JoinHostPort(host, port), publicURL: publicURL, dev: dev, handler: h, store: st}, nil
+	return &app{addr: net.JoinHostPort(host, port), publicURL: publicURL, dev: dev, handler: h, store: st, shutdown: au.Shutdown}, nil
 }
 
 // isLoopbackOrigin reports whether origin is on this machine's loopback

@@ -67,7 +67,10 @@ func shutdownTimeout(getenv func(string) string) (time.Duration, error) {
 // drain time runs out closes the connections that are left and logs how
 // many requests it cut. Either way the shutdown is clean (nil): only a
 // failure to serve is an error.
-func serve(ctx context.Context, ln net.Listener, h http.Handler, drain time.Duration, log *slog.Logger) error {
+//
+// onShutdown, if not nil, runs as the shutdown starts: it ends the
+// long-lived session streams, which would otherwise hold the drain open.
+func serve(ctx context.Context, ln net.Listener, h http.Handler, drain time.Duration, log *slog.Logger, onShutdown func()) error {
 	var inflight atomic.Int64
 	srv := &http.Server{
 		Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -81,6 +84,9 @@ func serve(ctx context.Context, ln net.Listener, h http.Handler, drain time.Dura
 		IdleTimeout:       120 * time.Second,
 		MaxHeaderBytes:    maxHeaderBytes,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	if onShutdown != nil {
+		srv.RegisterOnShutdown(onShutdown)
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()

@@ -152,7 +152,7 @@ func TestServeDrain(t *testing.T) {
 			if tc.finish {
 				drain = time.Minute
 			}
-			go func() { done <- serve(ctx, ln, h, drain, log) }()
+			go func() { done <- serve(ctx, ln, h, drain, log, nil) }()
 			go func() {
 				resp, err := http.Get("http://" + ln.Addr().String() + "/")
 				if err == nil {
