@@ -218,6 +218,10 @@ type SignOutPage struct {
 	Action      string
 	CSRFToken   string
 	CallbackURL string
+	// SignedIn is false when the visitor has no session (for instance, Back
+	// after signing out): the page should say they are signed out rather
+	// than ask to confirm a sign-out.
+	SignedIn bool
 }
 
 // ErrorPage is the data of the error page.
@@ -247,4 +251,9 @@ type SigningOutPage struct {
 	// sign-out (its state matched). False means a direct visit, or an IdP
 	// that does not return state: only leftover cookies were cleared.
 	Verified bool
+	// AlreadySignedOut is true when that sign-out found no session (the
+	// visitor was signed out already, e.g. confirmed the sign-out page
+	// again after Back): there was nothing to end at the identity provider,
+	// whether or not it offers sign-out.
+	AlreadySignedOut bool
 }

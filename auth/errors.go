@@ -83,7 +83,7 @@ func (c ErrorCode) Title() string {
 func (c ErrorCode) Message() string {
 	switch c {
 	case ErrConfiguration:
-		return "The server is not configured correctly. The problem has been logged; please try again later or contact the site's administrator."
+		return "The server is not configured correctly. Please try again later, or tell the site's administrator if it goes on."
 	case ErrAccessDenied:
 		return "You do not have permission to sign in."
 	case ErrVerification:

@@ -668,6 +668,11 @@ func TestSignInPage(t *testing.T) {
 			t.Errorf("sign-in page lacks %s:\n%s", want, r.body)
 		}
 	}
+	// Authorization parameters of the page go on to the provider, others not.
+	r = b.get("/api/auth/signin?callbackUrl=%2Freports&prompt=login&scope=admin")
+	if want := `action="` + e.app.URL + `/api/auth/signin/oidc?prompt=login"`; !strings.Contains(r.body, want) {
+		t.Errorf("sign-in page with prompt=login lacks %s:\n%s", want, r.body)
+	}
 	// An unknown error code is not echoed.
 	r = b.get("/api/auth/signin?error=%3Cscript%3E")
 	if strings.Contains(r.body, "<script>") || strings.Contains(r.body, "&lt;script") {

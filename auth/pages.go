@@ -17,11 +17,11 @@ var builtinPages = template.Must(template.New("pages").Parse(`
 {{if .Error}}<p class="error" role="alert" id="error-code" data-code="{{.Error}}">{{.Error.Message}}</p>{{end}}
 {{range .Providers}}<form method="post" action="{{.SignInURL}}"><input type="hidden" name="csrfToken" value="{{$.CSRFToken}}"><input type="hidden" name="callbackUrl" value="{{$.CallbackURL}}"><button type="submit" data-provider="{{.ID}}">Sign in with {{.Name}}</button></form>{{end}}
 {{template "foot"}}{{end}}
-{{define "signout"}}{{template "head" "Sign out"}}<h1>Sign out</h1><p>Are you sure you want to sign out?</p>
+{{define "signout"}}{{if .SignedIn}}{{template "head" "Sign out"}}<h1>Sign out</h1><p>Are you sure you want to sign out?</p>
 <form method="post" action="{{.Action}}"><input type="hidden" name="csrfToken" value="{{.CSRFToken}}"><input type="hidden" name="callbackUrl" value="{{.CallbackURL}}"><button type="submit" id="sign-out">Sign out</button></form>
-{{template "foot"}}{{end}}
+{{else}}{{template "head" "Signed out"}}<h1 id="signed-out">You’re signed out</h1><p>You are not signed in to this app.</p><p><a href="{{or .CallbackURL "/"}}">Continue</a></p>{{end}}{{template "foot"}}{{end}}
 {{define "error"}}{{if .Fragment}}<div class="error" role="alert"><strong>{{.Title}}</strong> {{.Message}} <code id="error-code">{{.Code}}</code></div>{{else}}{{template "head" .Title}}<h1>{{.Title}}</h1><p>{{.Message}}</p><p>Error code: <code id="error-code">{{.Code}}</code></p><p><a href="{{.HomeURL}}">Home</a> · <a href="{{.SignInURL}}">Sign in</a></p>{{template "foot"}}{{end}}{{end}}
-{{define "signingout"}}<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><meta http-equiv="refresh" content="1;url={{.HomeURL}}"><title>Signing out…</title></head><body><main><p id="signing-out">Signing out…</p><p><a href="{{.HomeURL}}">Continue</a></p></main></body></html>{{end}}
+{{define "signingout"}}{{template "head" "Signed out"}}<h1 id="signing-out">You’re signed out</h1><p role="status">{{if .IdPLogout}}You’re signed out of this app and of your identity provider.{{else if .AlreadySignedOut}}You were already signed out of this app.{{else}}You’re signed out of this app.{{end}}</p><p><a href="{{.HomeURL}}">Continue</a></p>{{template "foot"}}{{end}}
 `))
 
 type builtinPage struct {

@@ -15,12 +15,12 @@ import (
 func (a *Auth) handlePostLogout(w http.ResponseWriter, r *http.Request) {
 	jar := a.jar(r)
 	home := "/"
-	valid, idpLogout := false, false
+	valid, idpLogout, noSession := false, false, false
 	if v, err := a.readFlow(r, jar.names.logoutState, sealLogoutState, ""); err == nil {
 		parts := strings.SplitN(v, " ", 3)
 		got := r.URL.Query().Get("state")
 		if len(parts) == 3 && got != "" && subtle.ConstantTimeCompare([]byte(got), []byte(parts[0])) == 1 {
-			valid, idpLogout = true, parts[1] == "1"
+			valid, idpLogout, noSession = true, parts[1] == "1", parts[1] == "n"
 			if target := parts[2]; target != "" {
 				home = target
 			}
@@ -48,5 +48,5 @@ func (a *Auth) handlePostLogout(w http.ResponseWriter, r *http.Request) {
 		pageFn = defaultSigningOutPage
 	}
 	w.Header().Set("Clear-Site-Data", `"cache"`)
-	a.render(w, r, http.StatusOK, pageFn(SigningOutPage{HomeURL: home, IdPLogout: idpLogout, Verified: valid}))
+	a.render(w, r, http.StatusOK, pageFn(SigningOutPage{HomeURL: home, IdPLogout: idpLogout, Verified: valid, AlreadySignedOut: noSession}))
 }

@@ -325,7 +325,7 @@ func TestLargeIDTokenFitsProxyBuffers(t *testing.T) {
 	}
 	e.wantLog(t, "sign-out without id_token_hint")
 	page := b.get(b.get(out.location(t).String()).location(t).String())
-	if page.status != http.StatusOK || !strings.Contains(page.body, "Signing out") {
+	if page.status != http.StatusOK || !strings.Contains(page.body, `id="signing-out"`) {
 		t.Errorf("post-logout page: %d %.200q", page.status, page.body)
 	}
 	if storedSessions(store) != 0 {

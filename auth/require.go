@@ -94,6 +94,11 @@ func (a *Auth) renderForbidden(w http.ResponseWriter, r *http.Request, missing [
 		MissingScopes: missing,
 		Fragment:      wantsHTMX(r),
 	}
+	if !data.Fragment {
+		// Signing in with another account, which the IdP must ask for
+		// (prompt=login), then back to this page.
+		data.SignInURL = a.SignInURL(r.URL.RequestURI()) + "&prompt=login"
+	}
 	pageFn := a.cfg.Pages.Error
 	if pageFn == nil {
 		pageFn = defaultErrorPage

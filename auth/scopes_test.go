@@ -278,6 +278,10 @@ func TestRequireScopes(t *testing.T) {
 	if last.Code != ErrForbidden || last.Status != http.StatusForbidden || strings.Join(last.MissingScopes, " ") != "admin write:reports" || last.Fragment {
 		t.Errorf("ErrorPage = %+v", last)
 	}
+	// Signing in with another account: the IdP must ask, then back here.
+	if got, want := last.SignInURL, "/api/auth/signin?callbackUrl=%2Fadmin&prompt=login"; got != want {
+		t.Errorf("ErrorPage.SignInURL = %q, want %q", got, want)
+	}
 
 	// htmx: 403 too, as a fragment.
 	r = b.get("/admin", "HX-Request", "true")

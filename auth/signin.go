@@ -25,6 +25,19 @@ func (a *Auth) handleSignInPage(w http.ResponseWriter, r *http.Request) {
 	if e := q.Get("error"); e != "" {
 		data.Error = knownCode(e)
 	}
+	// The authorization parameters the page was asked with (prompt=login
+	// for "sign in with another account") go on to the provider.
+	fwd := url.Values{}
+	for _, k := range authorizeParams {
+		if v := q.Get(k); v != "" {
+			fwd.Set(k, v)
+		}
+	}
+	if len(fwd) > 0 {
+		for i := range data.Providers {
+			data.Providers[i].SignInURL += "?" + fwd.Encode()
+		}
+	}
 	pageFn := a.cfg.Pages.SignIn
 	if pageFn == nil {
 		pageFn = defaultSignInPage

@@ -9,10 +9,12 @@ import (
 // handleSignOutPage serves the confirmation page: a POST form with the CSRF
 // token, like Auth.js's GET /signout.
 func (a *Auth) handleSignOutPage(w http.ResponseWriter, r *http.Request) {
+	l := a.loadedFor(w, r)
 	data := SignOutPage{
 		Action:      a.basePath + "/signout",
 		CSRFToken:   a.CSRFToken(w, r),
 		CallbackURL: relativeTo(a.redirectTarget(r.Context(), r, r.URL.Query().Get("callbackUrl")), a.origin(r)),
+		SignedIn:    l != nil && l.rec != nil,
 	}
 	pageFn := a.cfg.Pages.SignOut
 	if pageFn == nil {
@@ -68,9 +70,14 @@ func (a *Auth) handleSignOut(w http.ResponseWriter, r *http.Request) {
 			a.cfg.Events.SignOut(ctx, SignOutEvent{Provider: rec.Provider, Subject: rec.Subject, IdPLogout: idpLogout})
 		}
 	}
+	// The flag tells the post-logout page what happened: "1" the IdP's
+	// session was ended too, "0" only the app's, "n" there was no session.
 	flag := "0"
-	if idpLogout {
+	switch {
+	case idpLogout:
 		flag = "1"
+	case rec == nil:
+		flag = "n"
 	}
 	if err := a.setFlow(w, jar, jar.names.logoutState, sealLogoutState, "", state+" "+flag+" "+target); err != nil {
 		a.fail(w, r, err)

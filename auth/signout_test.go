@@ -28,7 +28,7 @@ func signOutEvents(events *[]SignOutEvent, mu *sync.Mutex) option {
 // TestSignOutRPInitiated walks the whole RP-Initiated Logout: the local
 // session goes first, the IdP gets id_token_hint, client_id,
 // post_logout_redirect_uri and state, and the post-logout page checks the
-// state, clears every Signet cookie and says "Signing out…".
+// state, clears every Signet cookie and says "You’re signed out".
 func TestSignOutRPInitiated(t *testing.T) {
 	var (
 		mu     sync.Mutex
@@ -91,11 +91,14 @@ func TestSignOutRPInitiated(t *testing.T) {
 	if got, want := page.status, http.StatusOK; got != want {
 		t.Fatalf("post-logout page status %d, want %d; log:\n%s", got, want, e.logs.String())
 	}
-	if !strings.Contains(page.body, "Signing out…") {
-		t.Errorf("post-logout page does not say Signing out…:\n%s", page.body)
+	if !strings.Contains(page.body, "You’re signed out of this app and of your identity provider.") {
+		t.Errorf("post-logout page does not say the IdP's session ended too:\n%s", page.body)
 	}
-	if !strings.Contains(page.body, `url=/goodbye"`) {
-		t.Errorf("post-logout page does not go to the callbackUrl /goodbye:\n%s", page.body)
+	if !strings.Contains(page.body, `href="/goodbye"`) {
+		t.Errorf("post-logout page does not link to the callbackUrl /goodbye:\n%s", page.body)
+	}
+	if strings.Contains(page.body, `http-equiv="refresh"`) {
+		t.Errorf("post-logout page moves on by itself (a time limit):\n%s", page.body)
 	}
 	for h, want := range map[string]string{"Cache-Control": "no-store", "Clear-Site-Data": `"cache"`} {
 		if got := page.header.Get(h); got != want {
@@ -170,7 +173,7 @@ func TestPostLogoutState(t *testing.T) {
 					t.Error("a forged post-logout link signed the user out")
 				}
 				e.wantLog(t, "post-logout page without matching state while signed in")
-			} else if !strings.Contains(r.body, "Signing out…") {
+			} else if !strings.Contains(r.body, "You’re signed out") {
 				t.Errorf("page:\n%s", r.body)
 			}
 		})
@@ -216,7 +219,7 @@ func TestSignOutLocalOnly(t *testing.T) {
 		t.Errorf("post-logout URL query = %q, want only state", l.RawQuery)
 	}
 	page := b.get(l.String())
-	if page.status != http.StatusOK || !strings.Contains(page.body, "Signing out…") {
+	if page.status != http.StatusOK || !strings.Contains(page.body, "You’re signed out of this app.") {
 		t.Fatalf("post-logout page: %d\n%s", page.status, page.body)
 	}
 	if got := len(e.idp.Logouts()); got != 0 {
@@ -310,6 +313,7 @@ func TestSignOutReturnRedirectJSON(t *testing.T) {
 func TestSignOutConfirmationPage(t *testing.T) {
 	e := newEnv(t)
 	b := e.browser()
+	b.signIn()
 	r := b.get("/api/auth/signout?callbackUrl=%2Fbye")
 	if r.status != http.StatusOK {
 		t.Fatalf("status %d", r.status)
@@ -325,7 +329,6 @@ func TestSignOutConfirmationPage(t *testing.T) {
 		}
 	}
 	// Submitting the page's own form signs out.
-	b.signIn()
 	form := url.Values{}
 	for _, m := range regexp.MustCompile(`name="(\w+)" value="([^"]*)"`).FindAllStringSubmatch(r.body, -1) {
 		form.Set(m[1], m[2])
@@ -375,5 +378,44 @@ func TestSignInAgainWithTheSameSID(t *testing.T) {
 	}
 	if s := old.session(); s != nil {
 		t.Errorf("the signed-out cookie works again: %v", s)
+	}
+}
+
+// TestSignOutWhenSignedOut: a visitor without a session (Back after signing
+// out) is told they are signed out instead of being asked to confirm, and
+// confirming an old form anyway says they were signed out already, never
+// that the identity provider offers no sign-out.
+func TestSignOutWhenSignedOut(t *testing.T) {
+	e := newEnv(t)
+	b := e.browser()
+	r := b.get("/api/auth/signout?callbackUrl=%2Fbye")
+	if r.status != http.StatusOK {
+		t.Fatalf("status %d", r.status)
+	}
+	for _, want := range []string{"You’re signed out", `href="/bye"`} {
+		if !strings.Contains(r.body, want) {
+			t.Errorf("sign-out page, signed out, lacks %s:\n%s", want, r.body)
+		}
+	}
+	for _, bad := range []string{"Are you sure", `id="sign-out"`} {
+		if strings.Contains(r.body, bad) {
+			t.Errorf("sign-out page, signed out, has %s:\n%s", bad, r.body)
+		}
+	}
+
+	out := b.post("/api/auth/signout", url.Values{"csrfToken": {b.csrf()}})
+	l := out.location(t)
+	if l.Path != "/auth/sign-out" {
+		t.Fatalf("sign-out without a session goes to %s, want /auth/sign-out", l)
+	}
+	page := b.get(l.String())
+	if !strings.Contains(page.body, "You were already signed out") {
+		t.Errorf("post-logout page after a sign-out without a session:\n%s", page.body)
+	}
+	if strings.Contains(page.body, "identity provider") {
+		t.Errorf("post-logout page speaks of the identity provider, which was not asked:\n%s", page.body)
+	}
+	if got := len(e.idp.Logouts()); got != 0 {
+		t.Errorf("IdP logout called %d times", got)
 	}
 }

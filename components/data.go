@@ -10,10 +10,11 @@
 package components
 
 import (
-	"strconv"
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/signet-auth/signet/auth"
 )
 
 // Assets are the content-hashed URLs of the static files pages link to.
@@ -33,10 +34,6 @@ type Shell struct {
 	Title  string
 	Assets Assets
 	Nav    NavData
-	// RefreshURL, when set, sends the browser there after RefreshAfter
-	// seconds with a meta refresh (no script needed).
-	RefreshURL   string
-	RefreshAfter int
 }
 
 // NavData is the nav's state.
@@ -166,8 +163,10 @@ func pageTitle(title string) string {
 	return title + " · Signet"
 }
 
-func refreshContent(s Shell) string {
-	return strconv.Itoa(max(s.RefreshAfter, 0)) + ";url=" + s.RefreshURL
+// knownErrorCode reports whether code is one the error page names: not
+// "" and not Auth.js's "Default", which stands for any unknown code.
+func knownErrorCode(code auth.ErrorCode) bool {
+	return code != "" && code != "Default"
 }
 
 // initials are up to two capital letters for an avatar: "Ada Lovelace" →

@@ -10,9 +10,11 @@ import templruntime "github.com/a-h/templ/runtime"
 
 import "github.com/signet-auth/signet/auth"
 
-// SigningOutPage is the post-logout page: #signing-out "Signing out…" and
-// a spinner; a meta refresh takes the browser to HomeURL after a second,
-// and a link does it at once. No script.
+// SigningOutPage is the post-logout page: h1#signing-out "You’re signed
+// out", what was ended (#signed-out-idp, #signed-out-local or
+// #signed-out-already, in a status live region), #idp-no-logout when the
+// identity provider's session may remain, and a#continue to HomeURL. It
+// stays until the visitor goes on: no timed redirect, no script.
 func SigningOutPage(s Shell, d auth.SigningOutPage) templ.Component {
 	return templruntime.GeneratedTemplate(func(templ_7745c5c3_Input templruntime.GeneratedComponentInput) (templ_7745c5c3_Err error) {
 		templ_7745c5c3_W, ctx := templ_7745c5c3_Input.Writer, templ_7745c5c3_Input.Context
@@ -34,7 +36,6 @@ func SigningOutPage(s Shell, d auth.SigningOutPage) templ.Component {
 			templ_7745c5c3_Var1 = templ.NopComponent
 		}
 		ctx = templ.ClearChildren(ctx)
-		s.RefreshURL, s.RefreshAfter = orDefault(d.HomeURL, "/"), 1
 		templ_7745c5c3_Var2 := templruntime.GeneratedTemplate(func(templ_7745c5c3_Input templruntime.GeneratedComponentInput) (templ_7745c5c3_Err error) {
 			templ_7745c5c3_W, ctx := templ_7745c5c3_Input.Writer, templ_7745c5c3_Input.Context
 			templ_7745c5c3_Buffer, templ_7745c5c3_IsBuffer := templruntime.GetBuffer(templ_7745c5c3_W)
@@ -47,40 +48,50 @@ func SigningOutPage(s Shell, d auth.SigningOutPage) templ.Component {
 				}()
 			}
 			ctx = templ.InitializeContext(ctx)
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 1, "<div class=\"container page auth-page\"><section class=\"card auth-card center\" aria-labelledby=\"signing-out\"><div class=\"spinner\" aria-hidden=\"true\"></div><h1 id=\"signing-out\" class=\"auth-title\" role=\"status\">Signing out…</h1>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 1, "<div class=\"container page auth-page\"><section class=\"card auth-card\" aria-labelledby=\"signing-out\"><div class=\"status-icon status-success\" aria-hidden=\"true\"><svg viewBox=\"0 0 24 24\" width=\"26\" height=\"26\" fill=\"none\" stroke=\"currentColor\" stroke-width=\"2.75\" stroke-linecap=\"round\" stroke-linejoin=\"round\"><path d=\"M5 12.5l4.5 4.5L19 7.5\"></path></svg></div><h1 id=\"signing-out\" class=\"auth-title\">You’re signed out</h1><div role=\"status\">")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
 			if d.IdPLogout {
-				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 2, "<p class=\"muted\" id=\"signed-out-idp\">You’re signed out of this app and of your identity provider. Taking you home…</p>")
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 2, "<p id=\"signed-out-idp\">You’re signed out of this app and of your identity provider. The next sign-in will ask for your password again.</p>")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
-			} else if !d.Verified {
-				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 3, "<p class=\"muted\" id=\"signed-out-local\">You’re signed out of this app. Taking you home…</p>")
+			} else if d.AlreadySignedOut {
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 3, "<p id=\"signed-out-already\">You were already signed out of this app, so there was nothing more to end.</p>")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
 			} else {
-				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 4, "<p class=\"muted\" id=\"signed-out-local\">You’re signed out of this app. Taking you home…</p><p class=\"fine-print\" id=\"idp-no-logout\">Your identity provider offers no sign-out, so you may still be signed in there.</p>")
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 4, "<p id=\"signed-out-local\">You’re signed out of this app.</p>")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 5, "<a id=\"continue\" class=\"btn btn-secondary\" href=\"")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 5, "</div>")
+			if templ_7745c5c3_Err != nil {
+				return templ_7745c5c3_Err
+			}
+			if d.Verified && !d.IdPLogout && !d.AlreadySignedOut {
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 6, "<p class=\"fine-print\" id=\"idp-no-logout\">Your identity provider’s session was not ended, so you may still be signed in there and the next sign-in may not ask for your password.</p>")
+				if templ_7745c5c3_Err != nil {
+					return templ_7745c5c3_Err
+				}
+			}
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 7, "<div class=\"actions\"><a id=\"continue\" class=\"btn btn-primary\" href=\"")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
 			var templ_7745c5c3_Var3 templ.SafeURL
 			templ_7745c5c3_Var3, templ_7745c5c3_Err = templ.JoinURLErrs(templ.URL(orDefault(d.HomeURL, "/")))
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `components/signingout.templ`, Line: 23, Col: 90}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `components/signingout.templ`, Line: 31, Col: 89}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var3))
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 6, "\">Continue</a></section></div>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 8, "\">Continue</a></div></section></div>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}

@@ -21,7 +21,7 @@ type TokenCardData struct {
 	// Provider is the name of the identity provider that issued the token.
 	Provider string
 	Scopes   []string
-	// ExpiresAt is the expiry for people ("15:04:05 UTC"), ExpiresISO for
+	// ExpiresAt is the expiry for people ("2 Dec 2026, 19:42 UTC"), ExpiresISO for
 	// machines (RFC 3339), ExpiresIn relative ("in 4 min 10 s"); all ""
 	// when the IdP did not say.
 	ExpiresAt, ExpiresISO, ExpiresIn string

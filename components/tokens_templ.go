@@ -47,7 +47,7 @@ func AccountPage(d AccountData) templ.Component {
 				}()
 			}
 			ctx = templ.InitializeContext(ctx)
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 1, "<div class=\"container page narrow\"><div class=\"stack\"><div class=\"page-intro\"><p class=\"eyebrow\">Your access</p><h1 id=\"account-title\" class=\"welcome-title\">Tokens and permissions</h1><p class=\"muted\">What this app may do on your behalf, and what your identity provider says about you when the app asks with your access token.</p></div>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 1, "<div class=\"container page\"><div class=\"stack\"><div class=\"page-intro\"><p class=\"eyebrow\">Your access</p><h1 id=\"account-title\" class=\"welcome-title\">Tokens and permissions</h1><p class=\"muted\">What this app may do on your behalf, and what your identity provider says about you when the app asks with your access token.</p></div>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -108,7 +108,7 @@ func TokenCard(c TokenCardData) templ.Component {
 			return templ_7745c5c3_Err
 		}
 		if c.FragmentURL != "" {
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 4, "<a id=\"token-check\" class=\"btn btn-ghost btn-sm\" href=\"")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 4, "<a id=\"token-check\" class=\"btn btn-secondary btn-sm\" href=\"")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -635,7 +635,7 @@ func ReportsPage(d ReportsData) templ.Component {
 				}()
 			}
 			ctx = templ.InitializeContext(ctx)
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 52, "<div class=\"container page narrow\"><section id=\"reports\" class=\"card\" aria-labelledby=\"reports-page-title\"><div class=\"card-header\"><h1 id=\"reports-page-title\" class=\"card-title\">Quarterly reports</h1><span class=\"tag\" data-scope=\"")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 52, "<div class=\"container page\"><section id=\"reports\" class=\"card\" aria-labelledby=\"reports-page-title\"><div class=\"card-header\"><h1 id=\"reports-page-title\" class=\"card-title\">Quarterly reports</h1><span class=\"tag\" data-scope=\"")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -682,14 +682,14 @@ func ReportsPage(d ReportsData) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 56, "<div class=\"card-footer actions\"><a class=\"btn btn-ghost\" href=\"")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 56, "<div class=\"card-footer actions\"><a class=\"btn btn-secondary\" href=\"")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
 			var templ_7745c5c3_Var35 templ.SafeURL
 			templ_7745c5c3_Var35, templ_7745c5c3_Err = templ.JoinURLErrs(templ.URL(orDefault(d.AccountURL, "/account")))
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `components/tokens.templ`, Line: 166, Col: 83}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `components/tokens.templ`, Line: 166, Col: 87}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var35))
 			if templ_7745c5c3_Err != nil {

@@ -13,7 +13,7 @@ import (
 func tokenCardData() TokenCardData {
 	return TokenCardData{
 		OK: true, Provider: "oidc-provider", Scopes: []string{"openid", "profile", "email", "read:reports"},
-		ExpiresAt: "15:08:15 UTC, 2 Jan 2026", ExpiresISO: "2026-01-02T15:08:15Z", ExpiresIn: "in 4 min 10 s",
+		ExpiresAt: "2 Jan 2026, 15:08 UTC", ExpiresISO: "2026-01-02T15:08:15Z", ExpiresIn: "in 4 min 10 s",
 		FragmentURL: "/fragments/token", PageURL: "/account",
 	}
 }

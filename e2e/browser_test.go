@@ -615,30 +615,6 @@ func screenshot(t testing.TB, ctx context.Context, name string) {
 	}
 }
 
-// trySnapshot is screenshot for a page that may go away at any moment: it
-// logs a failure instead of reporting it, and says whether it saved the PNG.
-func trySnapshot(t testing.TB, ctx context.Context, name string) bool {
-	t.Helper()
-	file := filepath.Join(e2eDir(t), "screenshots", screenshotNames.Replace(t.Name()+"-"+name)+".png")
-	err := os.MkdirAll(filepath.Dir(file), 0o755)
-	if err == nil {
-		var png []byte
-		err = withTimeout(ctx, 5*time.Second, func(ctx context.Context) error {
-			var err error
-			png, err = chromedp.Run(ctx, chromedp.FullScreenshot(100))
-			return err
-		})
-		if err == nil {
-			err = os.WriteFile(file, png, 0o644)
-		}
-	}
-	if err != nil {
-		t.Logf("no screenshot %s: %v", name, err)
-		return false
-	}
-	return true
-}
-
 // --- Cookies ------------------------------------------------------------------
 
 // browserCookies returns the cookies the browser would send to the URLs, with

@@ -11,7 +11,7 @@ package e2e
 //	nav                  a#nav-profile
 //	/profile             #profile-email, #profile-given-name, #profile-family-name,
 //	                     button#sign-out (a POST form with csrfToken to /api/auth/signout)
-//	/auth/sign-out       #signing-out, then home by itself
+//	/auth/sign-out       #signing-out ("You’re signed out"), a#continue home
 //	error page           #error-code with the Auth.js code
 
 import (
@@ -373,7 +373,9 @@ func (e *journeyEnv) signOut(t *testing.T, ctx context.Context) signOutTrip {
 
 // followSignOut waits for the home page, signed out, after a click on Sign
 // out. On the way, a sign-out confirmation of the IdP (a page of the IdP with
-// logoutConfirmSel and no password field) is screenshotted and confirmed.
+// logoutConfirmSel and no password field) is screenshotted and confirmed, and
+// the app's signed-out page, which stays until the visitor goes on, is
+// screenshotted and its Continue clicked.
 func (e *journeyEnv) followSignOut(t *testing.T, ctx context.Context) {
 	t.Helper()
 	home, _ := json.Marshal(e.app.URL + "/")
@@ -390,7 +392,7 @@ func (e *journeyEnv) followSignOut(t *testing.T, ctx context.Context) {
   return '';
 })()`
 	deadline := time.Now().Add(2 * stepTimeout)
-	confirmed, pictured := 0, false
+	confirmed, continued := 0, 0
 	for time.Now().Before(deadline) {
 		var state string
 		err := withTimeout(ctx, 2*time.Second, func(ctx context.Context) error {
@@ -402,11 +404,10 @@ func (e *journeyEnv) followSignOut(t *testing.T, ctx context.Context) {
 		case err != nil:
 		case state == "home":
 			return
-		case state == "signing-out" && !pictured:
-			// The page goes home by itself after a moment: a picture if the
-			// moment is long enough, no failure if it is not.
-			pictured = trySnapshot(t, ctx, "05b-signing-out")
-			continue
+		case state == "signing-out" && continued < 2:
+			continued++
+			screenshot(t, ctx, "05b-signed-out")
+			click(t, ctx, "a#continue")
 		case state == "confirm" && confirmed < 2:
 			confirmed++
 			screenshot(t, ctx, "05a-idp-sign-out-confirmation")

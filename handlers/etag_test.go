@@ -87,7 +87,7 @@ func TestFragmentsNotModified(t *testing.T) {
 			t.Errorf("%s has the same tag %s signed in and signed out", path, old)
 		}
 		resp, body := app.get(c, path, htmxAt("/", old))
-		if resp.StatusCode != http.StatusOK || !strings.Contains(body, "sign-out") {
+		if resp.StatusCode != http.StatusOK || !strings.Contains(body, "Ada Lovelace") {
 			t.Errorf("signed in, GET %s with the signed-out tag = %d, want 200 with the signed-in fragment:\n%s", path, resp.StatusCode, body)
 		}
 	}

@@ -68,9 +68,11 @@ func (s *statusRecorder) Write(b []byte) (int, error) {
 func (s *statusRecorder) Unwrap() http.ResponseWriter { return s.ResponseWriter }
 
 // logRequests logs one line per request: method, path, status, size and
-// duration. It never logs query strings (the callback's carries the code
-// and state), headers or cookies.
-func logRequests(next http.Handler, log *slog.Logger) http.Handler {
+// duration, at ERROR for a 5xx status. It never logs query strings (the
+// callback's carries the code and state), headers or cookies. errorPage is
+// the auth error page's path: it shows a failure that was logged where it
+// happened (or a code typed by hand), so its 5xx is logged at INFO.
+func logRequests(next http.Handler, log *slog.Logger, errorPage string) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		rec := &statusRecorder{ResponseWriter: w}
@@ -81,7 +83,7 @@ func logRequests(next http.Handler, log *slog.Logger) http.Handler {
 			}
 			level := slog.LevelInfo
 			switch {
-			case status >= 500:
+			case status >= 500 && r.URL.Path != errorPage:
 				level = slog.LevelError
 			case r.URL.Path == pathHealth || strings.HasPrefix(r.URL.Path, "/static/"):
 				level = slog.LevelDebug

@@ -177,3 +177,32 @@ func mustURL(t *testing.T, s string) *url.URL {
 	}
 	return u
 }
+
+// TestErrorPageVisitLogLevel: the error page shows a failure that was
+// logged where it happened; visiting it, even with Configuration (500),
+// logs no ERROR, and a real server error still does.
+func TestErrorPageVisitLogLevel(t *testing.T) {
+	t.Parallel()
+	app := newTestApp(t, testAppOptions{})
+	c := app.browser()
+	resp, body := app.get(c, "/api/auth/error?error=Configuration", nil)
+	if resp.StatusCode != 500 || !strings.Contains(body, `<code id="error-code">Configuration</code>`) {
+		t.Fatalf("GET /api/auth/error?error=Configuration: %d\n%s", resp.StatusCode, body)
+	}
+	if strings.Contains(body, "has been logged") {
+		t.Errorf("the page claims the problem was logged:\n%s", body)
+	}
+	logs := app.logs.String()
+	if !strings.Contains(logs, "level=INFO msg=request method=GET path=/api/auth/error status=500") || strings.Contains(logs, "level=ERROR") {
+		t.Errorf("visiting the error page is logged at ERROR, or not at all:\n%s", logs)
+	}
+
+	var buf bytes.Buffer
+	h := logRequests(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusInternalServerError)
+	}), slog.New(slog.NewTextHandler(&buf, nil)), "/api/auth/error")
+	h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", "/profile", nil))
+	if !strings.Contains(buf.String(), "level=ERROR msg=request method=GET path=/profile status=500") {
+		t.Errorf("a 500 elsewhere is not logged at ERROR:\n%s", buf.String())
+	}
+}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/signet-auth/signet/auth"
 	"github.com/signet-auth/signet/components"
+	"github.com/signet-auth/signet/static"
 )
 
 // handleNotFound serves the 404 page for every path no route claims.
@@ -20,6 +21,18 @@ func handleNotFound(a formsAuth, log *slog.Logger) http.Handler {
 			Nav:    navData(a, w, r, auth.SessionFromContext(r.Context()), pathHome),
 		}, pathHome)
 		render(w, r, log, http.StatusNotFound, page)
+	})
+}
+
+// handleFavicon serves the logo at /favicon.ico, where browsers and other
+// clients look for an icon when a page names none.
+func handleFavicon(files *static.Assets, notFound http.Handler) http.Handler {
+	h := files.Handler(notFound)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		r2 := r.Clone(r.Context())
+		r2.URL.Path = static.Prefix + static.Logo
+		r2.URL.RawQuery = ""
+		h.ServeHTTP(w, r2)
 	})
 }
 

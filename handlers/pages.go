@@ -36,7 +36,11 @@ func AuthPages() auth.Pages {
 		},
 		SignOut: func(d auth.SignOutPage) auth.Page {
 			return pageFunc(func(ctx context.Context) templ.Component {
-				s, _ := shell(ctx, "Sign out", true)
+				title := "Sign out"
+				if !d.SignedIn {
+					title = "Signed out"
+				}
+				s, _ := shell(ctx, title, true)
 				return components.SignOutPage(s, d)
 			})
 		},
@@ -51,7 +55,7 @@ func AuthPages() auth.Pages {
 		},
 		SigningOut: func(d auth.SigningOutPage) auth.Page {
 			return pageFunc(func(ctx context.Context) templ.Component {
-				s, _ := shell(ctx, "Signing out", true)
+				s, _ := shell(ctx, "Signed out", true)
 				return components.SigningOutPage(s, d)
 			})
 		},

@@ -36,9 +36,9 @@ func TestAuthPagesOnTheirOwn(t *testing.T) {
 		want   []string
 	}{
 		{"/api/auth/signin", 200, []string{`data-provider="test"`, `<link rel="stylesheet" href="/static/css/app.css?v=`}},
-		{"/api/auth/signout", 200, []string{`<button id="sign-out"`}},
-		{"/api/auth/error?error=AccessDenied", 403, []string{`<code id="error-code">AccessDenied</code>`, `<a id="nav-sign-in" class="btn btn-primary btn-sm" href="/api/auth/signin">Sign in</a>`}},
-		{"/api/auth/error?error=bogus", 400, []string{`<code id="error-code">Default</code>`}},
+		{"/api/auth/signout", 200, []string{`<h1 id="signed-out"`}},
+		{"/api/auth/error?error=AccessDenied", 403, []string{`<code id="error-code">AccessDenied</code>`, `<a id="nav-sign-in" class="btn btn-secondary btn-sm" href="/api/auth/signin">Sign in</a>`}},
+		{"/api/auth/error?error=bogus", 400, []string{"Something went wrong"}},
 		{"/auth/sign-out", 200, []string{`id="signing-out"`}},
 	} {
 		t.Run(tc.path, func(t *testing.T) {

@@ -70,7 +70,7 @@ func New(d Deps) http.Handler {
 	h = withAppInfo(h, appInfo{basePath: a.BasePath(), devUsers: dev, assets: assets})
 	h = limitInput(h)
 	h = securityHeaders(h, a.BasePath()+"/frontchannel-logout")
-	h = logRequests(h, log)
+	h = logRequests(h, log, a.BasePath()+"/error")
 	return h
 }
 
@@ -103,7 +103,7 @@ func routeTable(d Deps, files *static.Assets, assets components.Assets, log *slo
 	if d.DevIdP != nil {
 		rts = append(rts, appRoute{pathDevIdP, d.DevIdP})
 	}
-	return append(rts, appRoute{"GET " + pathHealth, handleHealth()})
+	return append(rts, appRoute{"GET " + pathHealth, handleHealth()}, appRoute{"GET /favicon.ico", handleFavicon(files, notFound)})
 }
 
 // assetURLs are the content-hashed URLs of the files pages link to.

@@ -178,14 +178,15 @@ func TestRoutesSignedOut(t *testing.T) {
 			body: []string{`data-provider="test"`, "Sign in with Test IdP", `name="callbackUrl" value="/profile"`, `id="dev-idp-banner"`, css}, noBody: []string{`id="error-code"`}},
 		{name: "sign-in page with an error", method: "GET", path: "/api/auth/signin?error=OAuthCallbackError", status: 200, ctype: "text/html", noStore: true, csp: "app",
 			body: []string{`id="error-code"`, `data-code="OAuthCallbackError"`}},
-		{name: "sign-out confirmation", method: "GET", path: "/api/auth/signout", status: 200, ctype: "text/html", noStore: true, csp: "app",
-			body: []string{`<button id="sign-out"`, `action="/api/auth/signout"`, `name="csrfToken"`}},
+		{name: "sign-out page, signed out", method: "GET", path: "/api/auth/signout", status: 200, ctype: "text/html", noStore: true, csp: "app",
+			body: []string{`<h1 id="signed-out"`, "You’re signed out", `id="continue"`}, noBody: []string{`<button id="sign-out"`, "Are you sure"}},
+		{name: "favicon", method: "GET", path: "/favicon.ico", status: 200, ctype: "image/svg+xml", csp: "app", body: []string{"<svg"}},
 		{name: "error page", method: "GET", path: "/api/auth/error?error=Verification", status: 403, ctype: "text/html", noStore: true, csp: "app",
 			body: []string{`<code id="error-code">Verification</code>`, `href="/api/auth/signin"`, css}},
 		{name: "session JSON", method: "GET", path: "/api/auth/session", status: 200, ctype: "application/json", noStore: true, csp: "app",
 			body: []string{"null"}},
 		{name: "post-logout page", method: "GET", path: "/auth/sign-out", status: 200, ctype: "text/html", noStore: true, csp: "app",
-			body: []string{`id="signing-out"`, `http-equiv="refresh" content="1;url=/"`, `id="continue"`}},
+			body: []string{`id="signing-out"`, `id="continue"`}, noBody: []string{`http-equiv="refresh"`}},
 		{name: "front-channel logout without iss and sid is refused with the auth handler's CSP", method: "GET", path: "/api/auth/frontchannel-logout", status: 400, noStore: true, csp: "auth"},
 		{name: "dev IdP mounted with its prefix", method: "GET", path: "/dev-idp/authorize", status: 200, ctype: "text/plain", csp: "none",
 			body: []string{"dev idp at /dev-idp/authorize"}, header: map[string]string{"X-Frame-Options": "DENY"}},
@@ -227,9 +228,9 @@ func TestRoutesSignedIn(t *testing.T) {
 	htmx := map[string]string{"HX-Request": "true", "HX-Current-URL": app.srv.URL + "/"}
 	for _, tc := range []route{
 		{name: "home", method: "GET", path: "/", status: 200, ctype: "text/html", noStore: true, csp: "app",
-			body: []string{`<h1 id="welcome" class="welcome-title">Welcome, Ada Lovelace</h1>`, `id="session-json"`, `<button id="sign-out"`,
+			body: []string{`<h1 id="welcome" class="welcome-title">Welcome, Ada Lovelace</h1>`, `id="session-json"`,
 				`id="nav-profile"`, `<button id="nav-sign-out"`, `action="/api/auth/signout"`, "ada@example.com"},
-			noBody: []string{`id="sign-in"`, "dev-idp-banner"}},
+			noBody: []string{`id="sign-in"`, "dev-idp-banner", `<button id="sign-out"`}},
 		{name: "profile", method: "GET", path: "/profile", status: 200, ctype: "text/html", noStore: true, vary: true, csp: "app",
 			body: []string{`<dd id="profile-email">ada@example.com</dd>`, `<dd id="profile-given-name">Ada</dd>`,
 				`<dd id="profile-family-name">Lovelace</dd>`, `<button id="sign-out"`, `name="csrfToken"`}},
@@ -329,8 +330,9 @@ func TestSignOut(t *testing.T) {
 	if resp.Request.URL.Path != "/auth/sign-out" || !strings.Contains(body, `<h1 id="signing-out"`) {
 		t.Fatalf("landed on %s:\n%s", resp.Request.URL, body)
 	}
-	if !strings.Contains(body, `<meta http-equiv="refresh" content="1;url=/">`) || !strings.Contains(body, "identity provider. Taking you home") {
-		t.Errorf("the signing-out page does not go home by itself after an IdP logout:\n%s", body)
+	if strings.Contains(body, `http-equiv="refresh"`) || !strings.Contains(body, "signed out of this app and of your identity provider") ||
+		!strings.Contains(body, `<a id="continue" class="btn btn-primary" href="/">`) {
+		t.Errorf("the signed-out page after an IdP logout does not say so and link home, or moves on by itself:\n%s", body)
 	}
 	_, home := app.get(c, "/", nil)
 	if !strings.Contains(home, `id="sign-in"`) {

@@ -137,7 +137,7 @@ func tokenCard(info auth.AccessTokenInfo, ok bool, provider string, now time.Tim
 	c.Provider = provider
 	c.Scopes = info.Scopes
 	if !info.Expires.IsZero() {
-		c.ExpiresAt = info.Expires.UTC().Format("15:04:05 UTC, 2 Jan 2006")
+		c.ExpiresAt = info.Expires.UTC().Format("2 Jan 2006, 15:04 UTC")
 		c.ExpiresISO = info.Expires.UTC().Format(time.RFC3339)
 		c.ExpiresIn = untilText(info.Expires.Sub(now))
 	}

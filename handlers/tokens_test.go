@@ -111,7 +111,7 @@ func TestTokenCard(t *testing.T) {
 		Token: "secret-token", Provider: "oidc", Scopes: []string{"openid", "read:reports"},
 		Expires: now.Add(4*time.Minute + 10*time.Second),
 	}, true, "Example IdP", now)
-	if !c.OK || c.Provider != "Example IdP" || c.ExpiresAt != "15:08:15 UTC, 2 Jan 2026" ||
+	if !c.OK || c.Provider != "Example IdP" || c.ExpiresAt != "2 Jan 2026, 15:08 UTC" ||
 		c.ExpiresISO != "2026-01-02T15:08:15Z" || c.ExpiresIn != "in 4 min 10 s" || len(c.Scopes) != 2 {
 		t.Errorf("tokenCard = %+v", c)
 	}

@@ -1,0 +1,226 @@
+package e2e
+
+// TestAccessibility checks every page state of the app and of the embedded
+// IdP with axe-core (WCAG 2.2 A and AA, and axe's best practices) in
+// Chromium, in the light and the dark color scheme, at desktop and phone
+// size. Zero violations is the bar. axe-core comes from the npm registry
+// (package.json's devDependencies); `npm run vendor` copies it to
+// e2e/vendor/axe.min.js. The test injects it into each page through the
+// DevTools protocol: the app never serves it.
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/emulation"
+	"github.com/chromedp/chromedp"
+)
+
+// axeTags are the axe-core rule tags the pages must pass.
+var axeTags = []string{"wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22a", "wcag22aa", "best-practice"}
+
+// colorSchemes are the values of prefers-color-scheme every page is checked in.
+var colorSchemes = []string{"light", "dark"}
+
+// axeViolation is one failed axe rule on a page, with the elements that fail it.
+type axeViolation struct {
+	ID     string `json:"id"`
+	Impact string `json:"impact"`
+	Help   string `json:"help"`
+	Nodes  []struct {
+		Target  string `json:"target"`
+		HTML    string `json:"html"`
+		Summary string `json:"summary"`
+	} `json:"nodes"`
+}
+
+func (v axeViolation) String() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s (%s): %s", v.ID, v.Impact, v.Help)
+	for _, n := range v.Nodes {
+		fmt.Fprintf(&b, "\n      %s  %s\n        %s", n.Target, n.HTML, strings.ReplaceAll(n.Summary, "\n", "\n        "))
+	}
+	return b.String()
+}
+
+// axeSource reads axe-core as `npm run vendor` copied it.
+func axeSource(t testing.TB) string {
+	t.Helper()
+	file := filepath.Join(e2eDir(t), "vendor", "axe.min.js")
+	b, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatalf("axe-core: %v (run `npm ci && npm run vendor`, or the Taskfile's deps task)", err)
+	}
+	return string(b)
+}
+
+// axeRunScript runs axe on the document and returns its violations as JSON.
+var axeRunScript = func() string {
+	tags, _ := json.Marshal(axeTags)
+	return `axe.run(document, {runOnly: {type: "tag", values: ` + string(tags) + `}, resultTypes: ["violations"]})
+  .then((r) => JSON.stringify(r.violations.map((v) => ({
+    id: v.id, impact: v.impact, help: v.help,
+    nodes: v.nodes.map((n) => ({target: n.target.join(" "), html: n.html.slice(0, 200), summary: n.failureSummary || ""})),
+  }))))`
+}()
+
+// setColorScheme makes the tab's pages match prefers-color-scheme: scheme,
+// with prefers-reduced-motion: reduce, which turns the pages' transitions
+// off: the colours change at once, not while axe reads them.
+func setColorScheme(t testing.TB, ctx context.Context, scheme string) {
+	t.Helper()
+	run(t, ctx, "emulate prefers-color-scheme: "+scheme, chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+		_, err := cdp.Call(ctx, tg, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{
+			Features: []*emulation.MediaFeature{
+				{Name: "prefers-color-scheme", Value: scheme},
+				{Name: "prefers-reduced-motion", Value: "reduce"},
+			},
+		})
+		return err
+	}))
+}
+
+// a11yChecker checks page states of one tab and gathers what fails.
+type a11yChecker struct {
+	t      *testing.T
+	ctx    context.Context
+	axe    string
+	n      int
+	failed []string
+}
+
+// check screenshots the page in each color scheme and runs axe on it.
+func (c *a11yChecker) check(state string) {
+	t := c.t
+	t.Helper()
+	c.n++
+	for _, scheme := range colorSchemes {
+		setColorScheme(t, c.ctx, scheme)
+		name := fmt.Sprintf("%02d-%s-%s", c.n, state, scheme)
+		screenshot(t, c.ctx, name)
+		if !get(t, c.ctx, "has axe", chromedp.Evaluate[bool](`typeof axe === "object"`)) {
+			get(t, c.ctx, "inject axe-core", chromedp.Evaluate[chromedp.Void](c.axe))
+		}
+		out := get(t, c.ctx, "run axe on "+state, chromedp.Evaluate[string](axeRunScript, chromedp.EvalAwaitPromise))
+		var vs []axeViolation
+		if err := json.Unmarshal([]byte(out), &vs); err != nil {
+			t.Fatalf("axe's answer on %s: %v", state, err)
+		}
+		if len(vs) == 0 {
+			continue
+		}
+		loc, _ := location(c.ctx)
+		var b strings.Builder
+		fmt.Fprintf(&b, "%s (%s, %s):", state, scheme, loc)
+		for _, v := range vs {
+			b.WriteString("\n  - " + v.String())
+		}
+		c.failed = append(c.failed, b.String())
+	}
+	setColorScheme(t, c.ctx, "light")
+}
+
+// mustLocation returns the tab's URL.
+func mustLocation(t testing.TB, ctx context.Context) string {
+	t.Helper()
+	loc, err := location(ctx)
+	if err != nil {
+		t.Fatalf("the tab's URL: %v", err)
+	}
+	return loc
+}
+
+func TestAccessibility(t *testing.T) {
+	t.Parallel()
+	axe := axeSource(t)
+	for _, size := range []struct {
+		name string
+		opts []BrowserOption
+	}{
+		{"desktop", nil},
+		{"phone", []BrowserOption{phoneSize()}},
+	} {
+		t.Run(size.name, func(t *testing.T) {
+			e := embeddedEnv(t)
+			ctx := newBrowser(t, size.opts...)
+			c := &a11yChecker{t: t, ctx: ctx, axe: axe}
+			app := e.app.URL
+
+			// Signed out.
+			navigate(t, ctx, app+"/")
+			waitVisible(t, ctx, selSignIn)
+			c.check("home-signed-out")
+			navigate(t, ctx, app+signInPagePath)
+			waitVisible(t, ctx, e.providerSel)
+			c.check("sign-in-page")
+			navigate(t, ctx, app+signInPagePath+"?error=OAuthCallbackError")
+			waitVisible(t, ctx, "#error-code")
+			c.check("sign-in-page-error")
+			navigate(t, ctx, app+"/api/auth/signout")
+			waitVisible(t, ctx, "h1")
+			c.check("sign-out-page-signed-out")
+			for _, code := range []string{"Verification", "Configuration", "NoSuchCode"} {
+				navigate(t, ctx, app+"/api/auth/error?error="+code)
+				waitVisible(t, ctx, "h1")
+				c.check("error-" + code)
+			}
+			navigate(t, ctx, app+"/no-such-page")
+			waitVisible(t, ctx, "h1")
+			c.check("not-found")
+
+			// The embedded IdP's login page, a wrong password, then Ada.
+			navigate(t, ctx, app+"/")
+			click(t, ctx, selSignIn)
+			e.waitLoginForm(t, ctx)
+			c.check("idp-login")
+			typeInto(t, ctx, e.loginSel, e.username)
+			typeInto(t, ctx, e.passwordSel, "wrong")
+			click(t, ctx, e.submitSel)
+			waitVisible(t, ctx, "[role=alert]")
+			c.check("idp-login-wrong-password")
+			run(t, ctx, "clear the login form", chromedp.Evaluate[chromedp.Void](
+				`document.querySelectorAll('input[type=text], input[type=password]').forEach((i) => { i.value = ""; })`))
+			e.submitCredentials(t, ctx)
+			waitAt(t, ctx, app+"/", selWelcome)
+			c.check("home-signed-in")
+
+			// Signed in.
+			navigate(t, ctx, app+"/profile")
+			waitVisible(t, ctx, selProfileEmail)
+			c.check("profile")
+			navigate(t, ctx, app+"/account")
+			waitVisible(t, ctx, "#token-card")
+			c.check("account")
+			navigate(t, ctx, app+"/reports")
+			waitVisible(t, ctx, "#error-code")
+			c.check("reports-forbidden")
+			navigate(t, ctx, app+"/api/auth/signout")
+			waitVisible(t, ctx, selSignOut)
+			c.check("sign-out-page")
+
+			// Sign out: the "Signing out…" page stays until the visitor goes on.
+			navigate(t, ctx, app+"/profile")
+			click(t, ctx, selSignOut)
+			atIdP, _ := json.Marshal(e.idpPrefix)
+			waitJS(t, ctx, "leave the profile page", `!location.pathname.startsWith("/profile")`, stepTimeout)
+			if strings.HasPrefix(mustLocation(t, ctx), e.idpPrefix) {
+				// The embedded IdP may ask "Sign out of the development IdP?".
+				waitJS(t, ctx, "the IdP's page", `location.href.startsWith(`+string(atIdP)+`) && document.readyState !== "loading"`, stepTimeout)
+				click(t, ctx, e.logoutConfirmSel)
+			}
+			waitAt(t, ctx, app+signOutPagePath, selSigningOut)
+			c.check("signing-out")
+
+			if len(c.failed) > 0 {
+				t.Errorf("axe-core (%s) found violations on %d of %d page checks:\n%s",
+					strings.Join(axeTags, ", "), len(c.failed), 2*c.n, strings.Join(c.failed, "\n"))
+			}
+		})
+	}
+}
