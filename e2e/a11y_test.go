@@ -198,13 +198,13 @@ func TestAccessibility(t *testing.T) {
 			waitVisible(t, ctx, "#token-card")
 			c.check("account")
 			navigate(t, ctx, app+"/reports")
-			waitVisible(t, ctx, "#error-code")
-			c.check("reports-forbidden")
+			waitVisible(t, ctx, "#reports-table")
+			c.check("reports")
 			navigate(t, ctx, app+"/api/auth/signout")
 			waitVisible(t, ctx, selSignOut)
 			c.check("sign-out-page")
 
-			// Sign out: the "Signing out…" page stays until the visitor goes on.
+			// Sign out: the signed-out page stays until the visitor goes on.
 			navigate(t, ctx, app+"/profile")
 			click(t, ctx, selSignOut)
 			atIdP, _ := json.Marshal(e.idpPrefix)
@@ -215,7 +215,22 @@ func TestAccessibility(t *testing.T) {
 				click(t, ctx, e.logoutConfirmSel)
 			}
 			waitAt(t, ctx, app+signOutPagePath, selSigningOut)
-			c.check("signing-out")
+			c.check("signed-out")
+
+			// Alan, who lacks the reports permission: the locked section and the 403.
+			navigate(t, ctx, app+"/")
+			click(t, ctx, selSignIn)
+			e.waitLoginForm(t, ctx)
+			typeInto(t, ctx, e.loginSel, "alan")
+			typeInto(t, ctx, e.passwordSel, "turing")
+			click(t, ctx, e.submitSel)
+			waitAt(t, ctx, app+"/", selWelcome)
+			navigate(t, ctx, app+"/account")
+			waitVisible(t, ctx, "#reports-locked")
+			c.check("account-without-reports")
+			navigate(t, ctx, app+"/reports")
+			waitVisible(t, ctx, "#error-sign-in")
+			c.check("reports-forbidden")
 
 			if len(c.failed) > 0 {
 				t.Errorf("axe-core (%s) found violations on %d of %d page checks:\n%s",

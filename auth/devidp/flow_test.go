@@ -84,7 +84,7 @@ func TestCodeFlow(t *testing.T) {
 			if got, want := wrong.status, http.StatusUnauthorized; got != want {
 				t.Fatalf("wrong password: status = %d, want %d", got, want)
 			}
-			for _, want := range []string{"Wrong username or password", `name="username" value="ada"`} {
+			for _, want := range []string{"Wrong username or password", `name="username" value="ada"`, `id="login-error" role="alert"`, `aria-invalid="true" aria-describedby="login-error"`} {
 				if !strings.Contains(wrong.body, want) {
 					t.Errorf("wrong password page lacks %q", want)
 				}
