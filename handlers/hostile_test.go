@@ -111,6 +111,7 @@ var concreteRoutes = map[string]string{
 	"GET /static/":                       "/static/css/app.css",
 	"/dev-idp/":                          "/dev-idp/authorize",
 	"GET /healthz":                       "/healthz",
+	"GET /favicon.ico":                   "/favicon.ico",
 	"GET /api/auth/signin":               "/api/auth/signin",
 	"GET /api/auth/signin/{provider}":    "/api/auth/signin/test",
 	"POST /api/auth/signin/{provider}":   "/api/auth/signin/test",
