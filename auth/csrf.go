@@ -89,13 +89,26 @@ func (a *Auth) checkCSRFToken(r *http.Request, sent string) error {
 }
 
 // replaceRequestCookie makes r carry value as its only cookie called name.
+// The Cookie header is rebuilt in one piece: adding the cookies one by one
+// (Request.AddCookie) would copy the growing header for each, quadratic in
+// a request that carries thousands of cookies.
 func replaceRequestCookie(r *http.Request, name, value string) {
-	cookies := r.Cookies()
-	r.Header.Del("Cookie")
-	for _, c := range cookies {
-		if c.Name != name {
-			r.AddCookie(c)
+	var sb strings.Builder
+	for _, c := range r.Cookies() {
+		if c.Name == name {
+			continue
 		}
+		sb.WriteString(c.Name)
+		sb.WriteByte('=')
+		if c.Quoted {
+			sb.WriteByte('"')
+			sb.WriteString(c.Value)
+			sb.WriteByte('"')
+		} else {
+			sb.WriteString(c.Value)
+		}
+		sb.WriteString("; ")
 	}
-	r.AddCookie(&http.Cookie{Name: name, Value: value})
+	sb.WriteString((&http.Cookie{Name: name, Value: value}).String())
+	r.Header.Set("Cookie", sb.String())
 }

@@ -131,6 +131,10 @@ var concreteRoutes = map[string]string{
 // proxy_buffer_size is 4 KB, and no hostile input may push it far past.
 const maxResponseHeaderBytes = 8 << 10
 
+// maxAllocPerRequest bounds what one hostile request may allocate while
+// it is served (the inputs themselves are up to 100 KB).
+const maxAllocPerRequest = 2 << 20
+
 // TestHostileInputsEveryRoute is the rule "every unauthenticated input is
 // bounded", route by route: it reads the route table of the real handler
 // (New) and the auth handler's routes, and sends each oversized input to
@@ -188,10 +192,14 @@ func TestHostileInputsEveryRoute(t *testing.T) {
 			for _, in := range inputs {
 				req, body := in.build(tg.method, tg.path)
 				w := httptest.NewRecorder()
-				h.ServeHTTP(w, req)
 				if !check {
+					h.ServeHTTP(w, req)
 					continue
 				}
+				var m0, m1 runtime.MemStats
+				runtime.ReadMemStats(&m0)
+				h.ServeHTTP(w, req)
+				runtime.ReadMemStats(&m1)
 				name := tg.method + " " + tg.path + " (" + tg.pattern + "), " + in.name
 				if w.Code >= 500 {
 					t.Errorf("%s: status %d", name, w.Code)
@@ -207,6 +215,11 @@ func TestHostileInputsEveryRoute(t *testing.T) {
 				}
 				if size > maxResponseHeaderBytes {
 					t.Errorf("%s: response headers of %d bytes, want at most %d", name, size, maxResponseHeaderBytes)
+				}
+				// The work a request may cause is bounded too: no
+				// allocation grows with the square of its cookies.
+				if alloc := m1.TotalAlloc - m0.TotalAlloc; alloc > maxAllocPerRequest {
+					t.Errorf("%s: allocated %d KB, want at most %d KB", name, alloc>>10, maxAllocPerRequest>>10)
 				}
 				if body != nil && body.read > auth.MaxBodyBytes+1 {
 					t.Errorf("%s: read %d bytes of the body, want at most %d", name, body.read, auth.MaxBodyBytes+1)

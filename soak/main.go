@@ -39,6 +39,9 @@
 //
 //	go tool -modfile=tools/go.mod task soak
 //	go run ./soak -duration 10m -journey-workers 16 -page-workers 16
+//
+// With -hostile it runs the hostile mode instead (hostile.go): oversized
+// and forged unauthenticated requests against the built app's binary.
 package main
 
 import (
@@ -113,10 +116,31 @@ func main() {
 	flag.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of the load to this file")
 	flag.StringVar(&o.memProfile, "memprofile", "", "write a heap profile, taken at the end, to this file")
 	flag.BoolVar(&o.showGoroutines, "goroutines", false, "print the goroutines at the start and at the end")
+	var hostile bool
+	var ho hostileOptions
+	flag.BoolVar(&hostile, "hostile", false, "instead of the soak, send hostile requests of each kind to the built app (see hostile.go)")
+	flag.StringVar(&ho.binary, "binary", "", "with -hostile: the app's binary (default: build ./cmd/signet)")
+	flag.IntVar(&ho.n, "hostile-n", 50000, "with -hostile: requests of each kind")
+	flag.IntVar(&ho.bodyN, "hostile-body-n", 50000, "with -hostile: requests with a huge body")
+	flag.IntVar(&ho.bodyBytes, "hostile-body-bytes", 10<<20, "with -hostile: the size of a huge body")
+	flag.IntVar(&ho.workers, "hostile-workers", 8, "with -hostile: concurrent requests")
+	flag.Float64Var(&ho.rssLimit, "hostile-rss-limit", 20, "with -hostile: MiB of peak RSS growth that fails a kind")
+	flag.StringVar(&ho.kinds, "hostile-kinds", "", "with -hostile: a comma-separated list of the kinds to run (default: all)")
 	flag.Parse()
 	if flag.NArg() > 0 {
 		fmt.Fprintln(os.Stderr, "soak: no arguments expected")
 		os.Exit(2)
+	}
+	if hostile {
+		ok, err := runHostile(ho, os.Stdout)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "soak:", err)
+			os.Exit(1)
+		}
+		if !ok {
+			os.Exit(1)
+		}
+		return
 	}
 	ok, err := soak(o, os.Stdout)
 	if err != nil {
