@@ -39,7 +39,8 @@
 //
 // redis-sentinel:// lists Sentinels (default port 26379) and names the
 // master they monitor; the Store asks them for the current master and
-// follows a failover. The user and password are the master's; Sentinels
+// follows a failover (Sentinel's +switch-master message, and a question
+// to the Sentinels every 5 s in case that message was missed). The user and password are the master's; Sentinels
 // that need their own give them as ?sentinel_user=…&sentinel_password=….
 //
 // redis-cluster:// lists one or more nodes of a Redis Cluster (database
@@ -79,9 +80,10 @@
 // about Options.DialTimeout (3 s) when Redis cannot be reached. A write
 // that timed out may still have been applied. When
 // Redis comes back the Store reconnects by itself on the next call, and
-// subscriptions subscribe again (backing off from 100 ms to 5 s), with
-// one log line when a subscription is lost and one when it is back;
-// messages published in between are missed. A
+// subscriptions subscribe again on the new connection (rueidis retries
+// by itself; where it gives up, the Store tries again, backing off from
+// 100 ms to 5 s, and logs the loss once); messages published in between
+// are missed. A
 // lost connection drops its cache, so nothing cached before an outage is
 // served after it.
 //

@@ -10,7 +10,7 @@ import (
 
 func ExampleOpen() {
 	ctx := context.Background()
-	s, err := redisstore.Open(ctx, "redis-sentinel://10.0.0.1,10.0.0.2,10.0.0.3/0?master=mymaster",
+	s, err := redisstore.Open(ctx, "redis-sentinel://sentinel-a,sentinel-b,sentinel-c/0?master=mymaster",
 		redisstore.Options{Prefix: "myapp:", Timeout: 500 * time.Millisecond})
 	if err != nil {
 		log.Fatal(err) // Redis unreachable: a clear error after a few seconds at most

@@ -472,3 +472,39 @@ func TestRedisHung(t *testing.T) {
 		return err == nil && string(v) == "x"
 	})
 }
+
+// Every node of a Cluster killed and restarted: the store and its
+// subscription come back without reopening.
+func TestClusterDownAndBack(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	nodes := redistest.StartClusterServers(t)
+	addrs := make([]string, len(nodes))
+	for i, n := range nodes {
+		addrs[i] = n.Addr
+	}
+	s := openStore(t, "redis-cluster://"+strings.Join(addrs, ","), Options{})
+	var heard collector
+	if err := s.Subscribe(ctx, "ended", heard.add); err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range nodes {
+		n.Kill()
+	}
+	eventually(t, 2*time.Second, "Get keeps answering with the Cluster down", func() bool {
+		_, err := s.Get(ctx, "k")
+		return err != nil && !errors.Is(err, store.ErrNotFound)
+	})
+	for _, n := range nodes {
+		n.Restart()
+	}
+	redistest.WaitCluster(t, addrs...)
+	eventually(t, 10*time.Second, "the store does not recover after the Cluster is back", func() bool {
+		return s.Set(ctx, "k", []byte("v"), time.Now().Add(time.Hour)) == nil
+	})
+	eventually(t, 10*time.Second, "the subscription does not come back", func() bool {
+		_ = s.Publish(ctx, "ended", []byte("back"))
+		time.Sleep(50 * time.Millisecond)
+		return heard.has("back")
+	})
+}

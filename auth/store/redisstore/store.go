@@ -107,6 +107,12 @@ func Open(ctx context.Context, url string, opts Options) (*Store, error) {
 		o.CacheSizeEachConn = opts.CacheSize
 	}
 	o.ClientName = "signet"
+	if t.mode == sentinel {
+		// Besides Sentinel's +switch-master messages, ask the Sentinels
+		// now and then, so that a missed message does not leave the store
+		// on a demoted master.
+		o.Sentinel.TopologyRefreshInterval = 5 * time.Second
+	}
 
 	// NewClient dials without a context: run it aside so that ctx can
 	// end the wait.

@@ -42,15 +42,14 @@ func (s *Store) Subscribe(ctx context.Context, topic string, fn func(msg []byte)
 	var once sync.Once
 	// confirmed is set by each confirmation and cleared when an attempt
 	// ends, so that an outage is logged once, however many attempts fail.
+	// rueidis calls the hook of every subscription to the channel on this
+	// connection, so a confirmation may be another's: either way the
+	// channel is subscribed.
 	var confirmed atomic.Bool
 	hooked := rueidis.WithOnSubscriptionHook(run, func(sub rueidis.PubSubSubscription) {
-		if sub.Kind != "subscribe" || sub.Channel != channel {
-			return
-		}
-		again := true
-		once.Do(func() { close(ready); again = false })
-		if !confirmed.Swap(true) && again {
-			s.log.Info("redisstore: subscribed again", "topic", topic)
+		if sub.Kind == "subscribe" && sub.Channel == channel {
+			confirmed.Store(true)
+			once.Do(func() { close(ready) })
 		}
 	})
 	deliver := func(m rueidis.PubSubMessage) {

@@ -253,10 +253,24 @@ func (s *Server) Restart() {
 // and returns their addresses.
 func StartCluster(t testing.TB) []string {
 	t.Helper()
+	nodes := StartClusterServers(t)
+	addrs := make([]string, len(nodes))
+	for i, n := range nodes {
+		addrs[i] = n.Addr
+	}
+	return addrs
+}
+
+// StartClusterServers is StartCluster returning the servers, for a test
+// that kills and restarts nodes: a restarted node keeps its nodes.conf
+// and so its place in the Cluster (WaitCluster waits for it).
+func StartClusterServers(t testing.TB) []*Server {
+	t.Helper()
 	cli := binary(t, "redis-cli")
+	nodes := make([]*Server, 3)
 	addrs := make([]string, 3)
-	for i := range addrs {
-		s := start(t, func() []string {
+	for i := range nodes {
+		nodes[i] = start(t, func() []string {
 			return []string{
 				"--cluster-enabled", "yes",
 				"--cluster-config-file", "nodes.conf",
@@ -264,7 +278,7 @@ func StartCluster(t testing.TB) []string {
 				"--cluster-node-timeout", "5000",
 			}
 		})
-		addrs[i] = s.Addr
+		addrs[i] = nodes[i].Addr
 	}
 	args := append([]string{"--cluster", "create"}, addrs...)
 	args = append(args, "--cluster-replicas", "0", "--cluster-yes")
@@ -272,6 +286,14 @@ func StartCluster(t testing.TB) []string {
 	if err != nil {
 		t.Fatalf("redistest: redis-cli --cluster create: %v\n%s", err, out)
 	}
+	WaitCluster(t, addrs...)
+	return nodes
+}
+
+// WaitCluster waits until every node at addrs reports cluster_state:ok,
+// all 16384 slots served and three nodes known.
+func WaitCluster(t testing.TB, addrs ...string) {
+	t.Helper()
 	deadline := time.Now().Add(readyTimeout)
 	for _, addr := range addrs {
 		for {
@@ -287,7 +309,6 @@ func StartCluster(t testing.TB) []string {
 			time.Sleep(50 * time.Millisecond)
 		}
 	}
-	return addrs
 }
 
 // StartSentinel starts one Sentinel that monitors master (host:port,
