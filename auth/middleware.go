@@ -107,9 +107,15 @@ func (a *Auth) load(w http.ResponseWriter, r *http.Request) *loaded {
 		return nil
 	}
 	dirty := false
+	wasUsable := rec.Error == ""
 	switch a.refreshIfDue(ctx, rec) {
 	case refreshChanged:
 		dirty = true
+		if wasUsable && rec.Error == RefreshTokenError {
+			// The session's refreshes ended for good: its open pages
+			// show it signed out.
+			a.state.publish(ctx, endedEvent{Handle: rec.Handle})
+		}
 	case refreshSignOut:
 		a.log.InfoContext(ctx, "JWT callback ended the session on refresh", "provider", rec.Provider, "sub", rec.Subject)
 		_ = a.state.endSession(ctx, rec, id)

@@ -268,3 +268,34 @@ func TestSessionStreamLeavesNothingBehind(t *testing.T) {
 		t.Error("a stream opened after Shutdown")
 	}
 }
+
+// TestSessionStreamRefreshFailsForGood: when a session's refresh token is
+// refused for good, its open streams hear signout.
+func TestSessionStreamRefreshFailsForGood(t *testing.T) {
+	e := newTokenEnv(t)
+	b := e.browser()
+	b.signIn()
+	cookie := b.sessionCookies()
+	req, _ := http.NewRequestWithContext(t.Context(), http.MethodGet, e.app.URL+"/api/auth/session/stream", nil)
+	req.Header.Set("Cookie", cookie)
+	res, err := (&http.Client{Transport: &http.Transport{}}).Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	s := &sseClient{res: res, events: make(chan string, 16)}
+	go func() {
+		defer close(s.events)
+		sc := bufio.NewScanner(res.Body)
+		for sc.Scan() {
+			if name, ok := strings.CutPrefix(sc.Text(), "event: "); ok {
+				s.events <- name
+			}
+		}
+	}()
+	eventually(t, "the stream registered", func() bool { return e.auth.streams.count() == 1 })
+	e.idp.set(func(ti *tokenIdP) { ti.refreshFail = "invalid_grant" })
+	e.clock.Advance(5 * time.Minute)
+	b.session()
+	s.waitSignout(t, "a refresh refused for good")
+}
