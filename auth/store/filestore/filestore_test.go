@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -256,4 +257,34 @@ func fill(t *testing.T, path string, n int) {
 		must(t, s.Set(context.Background(), "key-"+strconv.Itoa(i), make([]byte, 1024), c.now().Add(time.Hour)))
 	}
 	must(t, s.Close())
+}
+
+// Errors name a key's kind, never the rest of the key: a server session's
+// id is a credential, and store errors are logged.
+func TestErrorsHideKeys(t *testing.T) {
+	s := openAt(t, filepath.Join(t.TempDir(), "store.db"), newClock())
+	const secret = "Zm9vYmFyYmF6cXV4c2VjcmV0"
+	// An entry shorter than its expiry, as no Store writes it.
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketKV).Put([]byte("sess:"+secret), []byte("x"))
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = s.Get(context.Background(), "sess:"+secret)
+	if err == nil || errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("Get of a damaged entry = %v, want an error", err)
+	}
+	if strings.Contains(err.Error(), secret) || !strings.Contains(err.Error(), `"sess:…"`) {
+		t.Errorf("Get: %v, want the key's kind only", err)
+	}
+	err = s.Max(context.Background(), "sess:"+secret, 1, time.Now().Add(time.Hour))
+	if err == nil || strings.Contains(err.Error(), secret) {
+		t.Errorf("Max on a damaged entry: %v, want an error without the key", err)
+	}
+	for key, want := range map[string]string{"sess:abc": "sess:…", "rev:sid:abc": "rev:sid:…", "abc": "…", "user:": "user:"} {
+		if got := keyKind(key); got != want {
+			t.Errorf("keyKind(%q) = %q, want %q", key, got, want)
+		}
+	}
 }

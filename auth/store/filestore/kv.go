@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -40,7 +41,7 @@ func (s *Store) Get(_ context.Context, key string) ([]byte, error) {
 	case errors.Is(err, store.ErrNotFound), errors.Is(err, store.ErrClosed):
 		return nil, err
 	}
-	return nil, fmt.Errorf("filestore: get %q: %w", key, err)
+	return nil, fmt.Errorf("filestore: get %q: %w", keyKind(key), err)
 }
 
 // Set implements store.Store.
@@ -146,11 +147,22 @@ func (s *Store) Max(_ context.Context, key string, n int64, expires time.Time) e
 	return wrap("max", key, err)
 }
 
-// wrap names the operation and key in an error from a transaction;
-// store.ErrClosed and nil pass unchanged.
+// wrap names the operation and the key's kind (see keyKind) in an error
+// from a transaction; store.ErrClosed and nil pass unchanged.
 func wrap(op, key string, err error) error {
 	if err == nil || errors.Is(err, store.ErrClosed) {
 		return err
 	}
-	return fmt.Errorf("filestore: %s %q: %w", op, key, err)
+	return fmt.Errorf("filestore: %s %q: %w", op, keyKind(key), err)
+}
+
+// keyKind is key up to its last colon, the rest shown as "…": the end of a
+// key can be a credential, such as a server session's id, and errors end
+// up in logs.
+func keyKind(key string) string {
+	i := strings.LastIndexByte(key, ':')
+	if i == len(key)-1 {
+		return key
+	}
+	return key[:i+1] + "…"
 }

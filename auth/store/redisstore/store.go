@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -175,9 +176,21 @@ func ttl(expires time.Time) int64 {
 	return int64((d + time.Millisecond - 1) / time.Millisecond)
 }
 
-// fail wraps an error of the operation op on key.
+// fail wraps an error of the operation op on key. It names the key's
+// kind only (see keyKind): errors end up in logs.
 func fail(op, key string, err error) error {
-	return fmt.Errorf("redisstore: %s %q: %w", op, key, err)
+	return fmt.Errorf("redisstore: %s %q: %w", op, keyKind(key), err)
+}
+
+// keyKind is key up to its last colon, the rest shown as "…": the end of a
+// key can be a credential, such as a server session's id, and must never
+// reach a log.
+func keyKind(key string) string {
+	i := strings.LastIndexByte(key, ':')
+	if i == len(key)-1 {
+		return key
+	}
+	return key[:i+1] + "…"
 }
 
 // Get implements store.Store. The value is served from the client-side
@@ -414,7 +427,7 @@ func (s *Store) Publish(ctx context.Context, topic string, msg []byte) error {
 	ctx, cancel := s.bound(ctx)
 	defer cancel()
 	if err := s.client.Do(ctx, s.client.B().Publish().Channel(s.topic(topic)).Message(string(msg)).Build()).Error(); err != nil {
-		return fail("publish", topic, err)
+		return fmt.Errorf("redisstore: publish %q: %w", topic, err)
 	}
 	return nil
 }
