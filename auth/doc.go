@@ -83,7 +83,7 @@
 // a proxy's 4 KB header buffer is left out, and client_id stands in for
 // it. The IdP ends its own session and returns to
 // /auth/sign-out, which checks state, clears every Signet cookie left, shows
-// "Signing out…" and goes home. Without an IdP logout endpoint the sign-out
+// "You’re signed out" with a link home (no timed redirect). Without an IdP logout endpoint the sign-out
 // is local and lands on the same page. Tokens never travel in the app's own
 // URLs. IdPs may also end sessions themselves: /api/auth/backchannel-logout
 // (Back-Channel Logout 1.0) and /api/auth/frontchannel-logout (Front-Channel

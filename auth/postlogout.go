@@ -8,7 +8,7 @@ import (
 
 // handlePostLogout serves the post-logout page (the post_logout_redirect_uri).
 // With the state the sign-out sealed into a cookie it clears every Signet
-// cookie that is left and shows "Signing out…", which goes home. A missing
+// cookie that is left and shows "You’re signed out" with a link home. A missing
 // or wrong state while a live session exists is refused (a forged logout
 // link must not sign anyone out); with no live session it only tidies up,
 // since some IdPs (Auth0's /v2/logout, Cognito) do not return state.

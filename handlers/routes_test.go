@@ -314,7 +314,7 @@ func TestProtectedRoutes(t *testing.T) {
 }
 
 // TestSignOut: the profile's sign-out form ends the local session, visits
-// the IdP's end_session endpoint and lands on the Signing out page.
+// the IdP's end_session endpoint and lands on the signed-out page.
 func TestSignOut(t *testing.T) {
 	t.Parallel()
 	app := newTestApp(t, testAppOptions{})
