@@ -12,6 +12,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -136,6 +137,27 @@ func mustLocation(t testing.TB, ctx context.Context) string {
 	return loc
 }
 
+// navEdgeScript is how far the visible right edge of the nav's last control
+// (its border box, or its content when it has no border or background) is
+// from the right edge of the header's content box, in CSS pixels.
+const navEdgeScript = `(() => {
+  const inner = document.querySelector(".header-inner"), last = document.querySelector("#nav").lastElementChild;
+  if (!last) return -1;
+  const r = inner.getBoundingClientRect(), pad = parseFloat(getComputedStyle(inner).paddingRight);
+  const cs = getComputedStyle(last.matches("form") ? last.querySelector("button") : last);
+  const bare = cs.backgroundColor === "rgba(0, 0, 0, 0)" && parseFloat(cs.borderRightWidth) === 0;
+  return Math.round(r.right - pad - (last.getBoundingClientRect().right - (bare ? parseFloat(cs.paddingRight) : 0)));
+})()`
+
+// checkNavEdge fails when the nav's right edge is not the header's: the
+// nav must not shift when its Sign out is hidden.
+func (c *a11yChecker) checkNavEdge(state string) {
+	c.t.Helper()
+	if gap := evalJS[int](c.t, c.ctx, navEdgeScript); gap != 0 {
+		c.t.Errorf("%s: the nav ends %dpx before the header's right edge, want 0", state, gap)
+	}
+}
+
 func TestAccessibility(t *testing.T) {
 	t.Parallel()
 	axe := axeSource(t)
@@ -189,6 +211,7 @@ func TestAccessibility(t *testing.T) {
 			e.submitCredentials(t, ctx)
 			waitAt(t, ctx, app+"/", selWelcome)
 			c.check("home-signed-in")
+			c.checkNavEdge("home, signed in")
 
 			// Signed in.
 			navigate(t, ctx, app+"/profile")
@@ -203,6 +226,7 @@ func TestAccessibility(t *testing.T) {
 			navigate(t, ctx, app+"/api/auth/signout")
 			waitVisible(t, ctx, selSignOut)
 			c.check("sign-out-page")
+			c.checkNavEdge("sign-out page, Sign out hidden")
 
 			// Sign out: the signed-out page stays until the visitor goes on.
 			navigate(t, ctx, app+"/profile")
@@ -237,5 +261,114 @@ func TestAccessibility(t *testing.T) {
 					strings.Join(axeTags, ", "), len(c.failed), 2*c.n, strings.Join(c.failed, "\n"))
 			}
 		})
+	}
+}
+
+// focusRing is what getComputedStyle says of the focused element's outline,
+// and the page's background colour.
+type focusRing struct {
+	Element string  `json:"element"`
+	Style   string  `json:"style"`
+	Width   float64 `json:"width"`
+	Color   string  `json:"color"`
+	Page    string  `json:"page"`
+}
+
+const focusRingScript = `(() => {
+  const el = document.activeElement, cs = getComputedStyle(el);
+  return JSON.stringify({element: el.tagName.toLowerCase() + (el.id ? "#" + el.id : "") + " " + el.textContent.trim().slice(0, 30),
+    style: cs.outlineStyle, width: parseFloat(cs.outlineWidth) || 0, color: cs.outlineColor,
+    page: getComputedStyle(document.body).backgroundColor});
+})()`
+
+// parseRGB reads "rgb(r, g, b)" or "rgba(r, g, b, a)".
+func parseRGB(s string) (rgb [3]float64, ok bool) {
+	inner, found := strings.CutPrefix(s, "rgb(")
+	if !found {
+		inner, found = strings.CutPrefix(s, "rgba(")
+	}
+	inner, _ = strings.CutSuffix(inner, ")")
+	parts := strings.Split(inner, ",")
+	if !found || len(parts) < 3 {
+		return rgb, false
+	}
+	for i := range 3 {
+		if _, err := fmt.Sscan(strings.TrimSpace(parts[i]), &rgb[i]); err != nil {
+			return rgb, false
+		}
+	}
+	return rgb, true
+}
+
+// contrast is the WCAG contrast ratio of two sRGB colours.
+func contrast(a, b [3]float64) float64 {
+	lum := func(c [3]float64) float64 {
+		var l [3]float64
+		for i, v := range c {
+			v /= 255
+			if v <= 0.04045 {
+				l[i] = v / 12.92
+			} else {
+				l[i] = math.Pow((v+0.055)/1.055, 2.4)
+			}
+		}
+		return 0.2126*l[0] + 0.7152*l[1] + 0.0722*l[2]
+	}
+	la, lb := lum(a), lum(b)
+	return (max(la, lb) + 0.05) / (min(la, lb) + 0.05)
+}
+
+// TestFocusRing: moving with Tab through the signed-out home page, every
+// focused control shows an outline of at least 2 px with at least 3:1
+// contrast against the page, in light and dark, and keeps an outline in
+// forced-colors mode (a box-shadow ring would vanish there).
+func TestFocusRing(t *testing.T) {
+	t.Parallel()
+	e := embeddedEnv(t)
+	ctx := newBrowser(t)
+	for _, mode := range []struct{ name, scheme, forced string }{
+		{"light", "light", "none"},
+		{"dark", "dark", "none"},
+		{"forced-colors", "light", "active"},
+	} {
+		run(t, ctx, "emulate "+mode.name, chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+			_, err := cdp.Call(ctx, tg, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{
+				Features: []*emulation.MediaFeature{
+					{Name: "prefers-color-scheme", Value: mode.scheme},
+					{Name: "prefers-reduced-motion", Value: "reduce"},
+					{Name: "forced-colors", Value: mode.forced},
+				},
+			})
+			return err
+		}))
+		navigate(t, ctx, e.app.URL+"/")
+		waitVisible(t, ctx, selSignIn)
+		// The skip link, the brand, the nav's Sign in, the hero's Sign in.
+		for i := range 4 {
+			run(t, ctx, "press Tab", chromedp.KeyEvent("\t"))
+			var f focusRing
+			if err := json.Unmarshal([]byte(evalJS[string](t, ctx, focusRingScript)), &f); err != nil {
+				t.Fatal(err)
+			}
+			if i == 0 {
+				screenshot(t, ctx, mode.name+"-focus-skip-link")
+			}
+			if f.Style == "none" || f.Width < 2 {
+				t.Errorf("%s: Tab %d focuses %q with outline %s %vpx, want a visible outline of 2px or more", mode.name, i+1, f.Element, f.Style, f.Width)
+				continue
+			}
+			if mode.forced != "none" {
+				continue // the system's colours
+			}
+			ring, ok1 := parseRGB(f.Color)
+			page, ok2 := parseRGB(f.Page)
+			if !ok1 || !ok2 {
+				t.Errorf("%s: colours %q on %q", mode.name, f.Color, f.Page)
+				continue
+			}
+			if c := contrast(ring, page); c < 3 {
+				t.Errorf("%s: the focus ring of %q (%s) has %.2f:1 against the page (%s), want 3:1", mode.name, f.Element, f.Color, c, f.Page)
+			}
+		}
 	}
 }
