@@ -8,12 +8,14 @@ require (
 	github.com/chromedp/chromedp v0.23.0
 	github.com/coreos/go-oidc/v3 v3.21.0
 	github.com/go-jose/go-jose/v4 v4.1.8
-	github.com/gorilla/securecookie v1.1.2
-	github.com/redis/rueidis v1.0.80
+	github.com/gorilla/securecookie v1.1.2 // indirect
+	github.com/redis/rueidis v1.0.80 // indirect
+	github.com/signet-auth/signet/auth v0.0.0-00010101000000-000000000000
+	github.com/signet-auth/signet/auth/store/redisstore v0.0.0-00010101000000-000000000000
 	github.com/zitadel/oidc/v3 v3.49.2
 	golang.org/x/net v0.62.0
 	golang.org/x/oauth2 v0.37.0
-	golang.org/x/sync v0.25.0
+	golang.org/x/sync v0.25.0 // indirect
 )
 
 require (
@@ -36,7 +38,7 @@ require (
 	github.com/natefinch/atomic v1.0.1 // indirect
 	github.com/rs/cors v1.11.1 // indirect
 	github.com/zitadel/schema v1.3.2 // indirect
-	go.etcd.io/bbolt v1.5.0
+	go.etcd.io/bbolt v1.5.0 // indirect
 	go.opentelemetry.io/auto/sdk v1.2.1 // indirect
 	go.opentelemetry.io/otel v1.44.0 // indirect
 	go.opentelemetry.io/otel/metric v1.44.0 // indirect
@@ -48,3 +50,8 @@ require (
 )
 
 tool github.com/a-h/templ/cmd/templ
+
+replace (
+	github.com/signet-auth/signet/auth => ./auth
+	github.com/signet-auth/signet/auth/store/redisstore => ./auth/store/redisstore
+)

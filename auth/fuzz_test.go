@@ -19,7 +19,7 @@ import (
 // Their seed corpora are in testdata/fuzz; plain `go test` runs the seeds.
 // Run one for longer with, for example:
 //
-//	go test ./auth -run '^$' -fuzz '^FuzzSessionCookie$' -fuzztime 20s
+//	(cd auth && go test . -run '^$' -fuzz '^FuzzSessionCookie$' -fuzztime 20s)
 
 // chunkedReference is readChunked written the slow, obvious way: the
 // chunks name.0 … name.N-1, each exactly once, win; else the whole cookie

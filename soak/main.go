@@ -69,7 +69,7 @@ import (
 	"time"
 
 	"github.com/signet-auth/signet/auth"
-	"github.com/signet-auth/signet/auth/devidp"
+	"github.com/signet-auth/signet/devidp"
 	"github.com/signet-auth/signet/handlers"
 )
 

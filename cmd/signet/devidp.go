@@ -10,7 +10,7 @@ import (
 	"strings"
 
 	"github.com/signet-auth/signet/auth"
-	"github.com/signet-auth/signet/auth/devidp"
+	"github.com/signet-auth/signet/devidp"
 	"github.com/signet-auth/signet/handlers"
 )
 

@@ -10,7 +10,7 @@ import (
 )
 
 // BenchmarkGet compares a cached Get with an uncached one and with the
-// memory store: go test -run - -bench Get ./auth/store/redisstore/
+// memory store: (cd auth/store/redisstore && go test -run - -bench Get .)
 func BenchmarkGet(b *testing.B) {
 	ctx := context.Background()
 	url := "redis://" + redistest.StartServer(b)
