@@ -20,8 +20,8 @@ import (
 	"time"
 
 	"github.com/signet-auth/signet/auth"
-	"github.com/signet-auth/signet/devidp"
 	"github.com/signet-auth/signet/components"
+	"github.com/signet-auth/signet/devidp"
 )
 
 // The benchmarks here measure the app as cmd/signet wires it with the
