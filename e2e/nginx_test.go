@@ -282,6 +282,7 @@ type nginxRequest struct {
 	BytesSent      int    `json:"bytes_sent"`
 	BodyBytesSent  int    `json:"body_bytes_sent"`
 	UpstreamStatus string `json:"upstream_status"`
+	UpstreamAddr   string `json:"upstream_addr"` // in the load balancer's log only
 }
 
 // HeaderBytes is the size of the status line and headers nginx sent.
