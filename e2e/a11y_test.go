@@ -127,16 +127,6 @@ func (c *a11yChecker) check(state string) {
 	setColorScheme(t, c.ctx, "light")
 }
 
-// mustLocation returns the tab's URL.
-func mustLocation(t testing.TB, ctx context.Context) string {
-	t.Helper()
-	loc, err := location(ctx)
-	if err != nil {
-		t.Fatalf("the tab's URL: %v", err)
-	}
-	return loc
-}
-
 // navEdgeScript is how far the visible right edge of the nav's last control
 // (its border box, or its content when it has no border or background) is
 // from the right edge of the header's content box, in CSS pixels.
@@ -231,14 +221,7 @@ func TestAccessibility(t *testing.T) {
 			// Sign out: the signed-out page stays until the visitor goes on.
 			navigate(t, ctx, app+"/profile")
 			click(t, ctx, selSignOut)
-			atIdP, _ := json.Marshal(e.idpPrefix)
-			waitJS(t, ctx, "leave the profile page", `!location.pathname.startsWith("/profile")`, stepTimeout)
-			if strings.HasPrefix(mustLocation(t, ctx), e.idpPrefix) {
-				// The embedded IdP may ask "Sign out of the development IdP?".
-				waitJS(t, ctx, "the IdP's page", `location.href.startsWith(`+string(atIdP)+`) && document.readyState !== "loading"`, stepTimeout)
-				click(t, ctx, e.logoutConfirmSel)
-			}
-			waitAt(t, ctx, app+signOutPagePath, selSigningOut)
+			e.toSignedOutPage(t, ctx, "/profile")
 			c.check("signed-out")
 
 			// Alan, who lacks the reports permission: the locked section and the 403.

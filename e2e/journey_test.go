@@ -770,3 +770,53 @@ func TestSignOutWithCustomLogoutURL(t *testing.T) {
 	screenshot(t, ctx, "04-idp-login-again")
 	assertNoTokenInAppURLs(t, ctx, e.app.URL, e.skipPaths)
 }
+
+// TestBackAfterSignOut: after signing out through the confirmation page,
+// Back returns to it; the visitor is told they are signed out, not asked
+// to sign out again, and Continue goes home, signed out.
+func TestBackAfterSignOut(t *testing.T) {
+	t.Parallel()
+	e := embeddedEnv(t)
+	ctx := newBrowser(t)
+	e.signInFromHome(t, ctx, "")
+	navigate(t, ctx, e.app.URL+"/api/auth/signout")
+	waitVisible(t, ctx, selSignOut)
+	screenshot(t, ctx, "01-sign-out-page")
+	click(t, ctx, selSignOut)
+	e.toSignedOutPage(t, ctx, "/api/auth/signout")
+	screenshot(t, ctx, "02-signed-out")
+
+	// Back, past the IdP's page if it showed one, to the sign-out page.
+	for range 3 {
+		run(t, ctx, "go back", chromedp.NavigateBack())
+		if loc, _ := location(ctx); strings.HasPrefix(loc, e.app.URL+"/api/auth/signout") {
+			break
+		}
+	}
+	waitAt(t, ctx, e.app.URL+"/api/auth/signout", "#signed-out")
+	screenshot(t, ctx, "03-back-to-sign-out-page")
+	if got := textOf(t, ctx, "main"); strings.Contains(got, "Are you sure") || !strings.Contains(got, "You’re signed out") {
+		t.Errorf("the sign-out page after Back says:\n%s", got)
+	}
+	if n := evalJS[int](t, ctx, `document.querySelectorAll("#sign-out").length`); n != 0 {
+		t.Errorf("the sign-out page after Back offers to sign out again (%d buttons)", n)
+	}
+	click(t, ctx, "a#continue")
+	waitAt(t, ctx, e.app.URL+"/", selSignIn)
+}
+
+// toSignedOutPage follows a click on Sign out on the page at fromPath to the
+// app's signed-out page, confirming at the IdP if it asks.
+func (e *journeyEnv) toSignedOutPage(t *testing.T, ctx context.Context, fromPath string) {
+	t.Helper()
+	from, _ := json.Marshal(fromPath)
+	idp, _ := json.Marshal(e.idpPrefix)
+	waitJS(t, ctx, "leave "+fromPath, `location.pathname !== `+string(from), stepTimeout)
+	if loc, _ := location(ctx); strings.HasPrefix(loc, e.idpPrefix) && e.logoutConfirmSel != "" {
+		waitJS(t, ctx, "the IdP's page", `location.href.startsWith(`+string(idp)+`) && document.readyState !== "loading"`, stepTimeout)
+		if loc, _ := location(ctx); strings.HasPrefix(loc, e.idpPrefix) {
+			click(t, ctx, e.logoutConfirmSel)
+		}
+	}
+	waitAt(t, ctx, e.app.URL+signOutPagePath, selSigningOut)
+}
