@@ -26,20 +26,62 @@ type target struct {
 	ID       string `json:"id"`
 	Label    string `json:"label"`
 	Baseline bool   `json:"baseline,omitempty"`
+	// Server names the process that serves the target (see servers).
+	Server string `json:"server"`
+	// Base is the target whose same-round requests/s this one's is
+	// divided by: a hello-world of the same body size, or for the store
+	// variants the configuration they are compared with.
+	Base string `json:"base,omitempty"`
+	// Store marks the store variants, measured at one connection count.
+	Store    bool `json:"store,omitempty"`
 	path     string
 	htmx     bool
 	signedIn bool   // send the sessions' cookies
 	want     string // in every response body
 }
 
-// targets: the baseline first; it gets the signed-in cookies too, so wrk
-// sends the same requests to both servers.
+// The processes under test. Every app runs the cookie strategy with its
+// default store (a file) unless its name says otherwise.
+const (
+	srvHelloHome     = "hello-home"     // hello-world, the size of GET / signed in
+	srvHelloSession  = "hello-session"  // hello-world, the size of GET /api/auth/session
+	srvHelloFragment = "hello-fragment" // hello-world, the size of the nav fragment
+	srvDev           = "dev"            // the app, signed in through the embedded development IdP
+	srvOP            = "op"             // the app, signed in through oidc-provider (an external OP)
+	srvMemory        = "memory"         // AUTH_STORE=memory:
+	srvRedis         = "redis"          // AUTH_STORE=redis://…
+	srvRedisServer   = "redis-server"   // AUTH_STORE=redis://…, AUTH_SESSION_STRATEGY=server
+)
+
+// targets: the baselines first; they get the signed-in cookies too, so
+// wrk sends the same requests to them as to the app.
 var targets = []target{
-	{ID: "hello", Label: "hello-world (baseline)", Baseline: true, path: "/", signedIn: true},
-	{ID: "home", Label: "GET / signed in", path: "/", signedIn: true, want: `id="welcome"`},
-	{ID: "session", Label: "GET /api/auth/session", path: "/api/auth/session", signedIn: true, want: `"user":`},
-	{ID: "fragment", Label: "GET /fragments/nav (htmx)", path: "/fragments/nav", htmx: true, signedIn: true, want: `id="nav-sign-out"`},
-	{ID: "anon", Label: "GET / signed out", path: "/", want: `id="sign-in"`},
+	{ID: "hello-home", Label: "hello-world, body of GET /", Baseline: true, Server: srvHelloHome, path: "/", signedIn: true},
+	{ID: "hello-session", Label: "hello-world, body of /api/auth/session", Baseline: true, Server: srvHelloSession, path: "/", signedIn: true},
+	{ID: "hello-fragment", Label: "hello-world, body of the fragment", Baseline: true, Server: srvHelloFragment, path: "/", signedIn: true},
+	{ID: "home", Label: "GET / signed in (dev IdP)", Server: srvDev, Base: "hello-home", path: "/", signedIn: true, want: `id="welcome"`},
+	{ID: "session", Label: "GET /api/auth/session (dev IdP)", Server: srvDev, Base: "hello-session", path: "/api/auth/session", signedIn: true, want: `"user":`},
+	{ID: "fragment", Label: "GET /fragments/nav, htmx (dev IdP)", Server: srvDev, Base: "hello-fragment", path: "/fragments/nav", htmx: true, signedIn: true, want: `id="nav-sign-out"`},
+	{ID: "op-home", Label: "GET / signed in (oidc-provider)", Server: srvOP, Base: "hello-home", path: "/", signedIn: true, want: `id="welcome"`},
+	{ID: "op-session", Label: "GET /api/auth/session (oidc-provider)", Server: srvOP, Base: "hello-session", path: "/api/auth/session", signedIn: true, want: `"user":`},
+	{ID: "op-fragment", Label: "GET /fragments/nav, htmx (oidc-provider)", Server: srvOP, Base: "hello-fragment", path: "/fragments/nav", htmx: true, signedIn: true, want: `id="nav-sign-out"`},
+	{ID: "anon", Label: "GET / signed out", Server: srvDev, Base: "hello-home", path: "/", want: `id="sign-in"`},
+	{ID: "memory-home", Label: "GET /, cookie strategy, memory store", Store: true, Server: srvMemory, Base: "hello-home", path: "/", signedIn: true, want: `id="welcome"`},
+	{ID: "memory-session", Label: "/api/auth/session, cookie strategy, memory store", Store: true, Server: srvMemory, Base: "hello-session", path: "/api/auth/session", signedIn: true, want: `"user":`},
+	{ID: "redis-home", Label: "GET /, cookie strategy, Redis store", Store: true, Server: srvRedis, Base: "memory-home", path: "/", signedIn: true, want: `id="welcome"`},
+	{ID: "redis-session", Label: "/api/auth/session, cookie strategy, Redis store", Store: true, Server: srvRedis, Base: "memory-session", path: "/api/auth/session", signedIn: true, want: `"user":`},
+	{ID: "redis-server-home", Label: "GET /, server strategy, Redis store", Store: true, Server: srvRedisServer, Base: "redis-home", path: "/", signedIn: true, want: `id="welcome"`},
+	{ID: "redis-server-session", Label: "/api/auth/session, server strategy, Redis store", Store: true, Server: srvRedisServer, Base: "redis-session", path: "/api/auth/session", signedIn: true, want: `"user":`},
+}
+
+// targetByID returns the target with id.
+func targetByID(id string) target {
+	for _, t := range targets {
+		if t.ID == id {
+			return t
+		}
+	}
+	panic("bench: no target " + id)
 }
 
 // loadRun is one wrk run.
@@ -60,109 +102,199 @@ type loadRun struct {
 	// server nor wrk used during the run: other processes, or idle.
 	OtherCPU float64 `json:"other_cpu_share"`
 	IdleCPU  float64 `json:"idle_cpu_share"`
+	// RedisCalls are the commands Redis served during the run (INFO
+	// commandstats), by command, for the apps on Redis.
+	RedisCalls map[string]int64 `json:"redis_calls,omitempty"`
 }
 
-// loadTests starts the app and the baseline, signs users in, and runs
-// every target at every connection count, round after round.
+// app is a server under test and how its visitors sign in.
+type app struct {
+	*proc
+	provider string // the sign-in provider's id; "" for a hello-world
+	users    []user
+	redis    *redisServer // the app's Redis, when it has one
+	sessions []*session
+}
+
+// loadTests starts the apps, oidc-provider, Redis and the baselines, signs
+// users in, and runs every target at every connection count (the store
+// variants at one), round after round.
 func loadTests(ctx context.Context, o options, bins binaries, tmp string, res *results) error {
-	appDir, err := os.MkdirTemp(tmp, "app-")
+	servers := map[string]*app{}
+	defer func() {
+		for _, s := range servers {
+			s.stop()
+			s.redis.stop()
+		}
+	}()
+	startDevApp := func(name string, env ...string) error {
+		dir, err := os.MkdirTemp(tmp, name+"-")
+		if err != nil {
+			return err
+		}
+		p, err := startApp(bins.app, dir, filepath.Join(tmp, name+".log"), 0, env...)
+		if err != nil {
+			return err
+		}
+		servers[name] = &app{proc: p, provider: "dev", users: demoUsers}
+		_, err = p.waitFor("/", time.Now(), 10*time.Second)
+		return err
+	}
+	if err := startDevApp(srvDev); err != nil {
+		return err
+	}
+	step("starting oidc-provider (an external OpenID Provider)")
+	opApp, err := startOPApp(ctx, bins, tmp)
 	if err != nil {
 		return err
 	}
-	app, err := startApp(bins.app, appDir, filepath.Join(tmp, "app.log"))
-	if err != nil {
+	servers[srvOP] = opApp
+	if err := startDevApp(srvMemory, "AUTH_STORE=memory:"); err != nil {
 		return err
 	}
-	defer app.stop()
-	if _, err := app.waitFor("/", time.Now(), 10*time.Second); err != nil {
-		return err
+	for _, v := range []struct{ name, strategy string }{{srvRedis, "cookie"}, {srvRedisServer, "server"}} {
+		rs, err := startRedis(tmp, v.name)
+		if err != nil {
+			return err
+		}
+		if err := startDevApp(v.name, "AUTH_STORE="+rs.url(), "AUTH_SESSION_STRATEGY="+v.strategy); err != nil {
+			rs.stop()
+			return err
+		}
+		servers[v.name].redis = rs
 	}
 
-	step("signing in %d sessions through the development IdP", o.sessions*len(demoUsers))
-	sessions, err := signInAll(app.base, o.sessions)
-	if err != nil {
+	signInEvery := func() error {
+		for _, name := range []string{srvDev, srvOP, srvMemory, srvRedis, srvRedisServer} {
+			a := servers[name]
+			s, err := signInAll(a.base, a.provider, a.users, o.sessions)
+			if err != nil {
+				return fmt.Errorf("%s: %w", name, err)
+			}
+			a.sessions = s
+		}
+		return nil
+	}
+	step("signing in %d sessions per app through the development IdP and oidc-provider", o.sessions*len(demoUsers))
+	if err := signInEvery(); err != nil {
 		return err
 	}
-	res.RealCookie = realCookie(sessions)
-	homeBody, err := checkTarget(app.base, targets[1], sessions)
-	if err != nil {
+	res.RealCookie = realCookie(servers[srvDev].sessions)
+	res.OPCookie = realCookie(servers[srvOP].sessions)
+	sizes := map[string]int{}
+	for _, v := range []struct{ hello, id string }{{srvHelloHome, "home"}, {srvHelloSession, "session"}, {srvHelloFragment, "fragment"}} {
+		size, err := checkTarget(servers[srvDev].base, targetByID(v.id), servers[srvDev].sessions)
+		if err != nil {
+			return err
+		}
+		sizes[v.hello] = size
+	}
+	res.HomeBodyBytes = sizes[srvHelloHome]
+	res.BodyBytes = sizes
+	if res.IdleRSSkB, err = procStatus(servers[srvDev].cmd.Process.Pid, "VmRSS"); err != nil {
 		return err
 	}
-	res.HomeBodyBytes = homeBody
-	if res.IdleRSSkB, err = procStatus(app.cmd.Process.Pid, "VmRSS"); err != nil {
-		return err
-	}
-
-	hello, err := startHello(bins.hello, filepath.Join(tmp, "hello.log"), homeBody)
-	if err != nil {
-		return err
-	}
-	defer hello.stop()
-	if _, err := hello.waitFor("/", time.Now(), 10*time.Second); err != nil {
-		return err
+	for name, size := range sizes {
+		h, err := startHello(bins.hello, filepath.Join(tmp, name+".log"), size)
+		if err != nil {
+			return err
+		}
+		servers[name] = &app{proc: h, sessions: servers[srvDev].sessions}
+		if _, err := h.waitFor("/", time.Now(), 10*time.Second); err != nil {
+			return err
+		}
 	}
 	script := filepath.Join(tmp, "load.lua")
 	if err := os.WriteFile(script, loadScript, 0o600); err != nil {
 		return err
 	}
-	server := func(t target) *proc {
-		if t.Baseline {
-			return hello
+	check := func() error {
+		for _, t := range targets {
+			s := servers[t.Server]
+			if _, err := checkTarget(s.base, t, s.sessions); err != nil {
+				return fmt.Errorf("%s: %w", t.Server, err)
+			}
 		}
-		return app
+		return nil
 	}
-	for _, t := range targets {
-		if _, err := checkTarget(server(t).base, t, sessions); err != nil {
-			return err
-		}
+	if err := check(); err != nil {
+		return err
 	}
 
 	step("warming up")
 	for _, t := range targets {
-		if _, err := measure(ctx, server(t), t, script, sessions, 32, time.Second); err != nil {
+		s := servers[t.Server]
+		if _, err := measure(ctx, s, t, script, 32, time.Second); err != nil {
 			return err
 		}
 	}
-	total := o.rounds * len(o.conns) * len(targets)
+	storeConns := o.conns[len(o.conns)-1]
+	var plan []struct {
+		t target
+		c int
+	}
+	for _, c := range o.conns {
+		for _, t := range targets {
+			if !t.Store || c == storeConns {
+				plan = append(plan, struct {
+					t target
+					c int
+				}{t, c})
+			}
+		}
+	}
+	total := o.rounds * len(plan)
 	step("%d load tests of %s each (about %s)", total, o.duration, (time.Duration(total) * (o.duration + 700*time.Millisecond)).Round(time.Minute))
 	for round := 1; round <= o.rounds; round++ {
 		if round > 1 {
 			// Fresh sessions each round, as browsers keep their cookies
 			// fresh: the app refreshes access tokens that are about to
 			// expire, and the dev IdP's last 15 minutes.
-			if sessions, err = signInAll(app.base, o.sessions); err != nil {
+			if err := signInEvery(); err != nil {
+				return err
+			}
+			for _, name := range []string{srvHelloHome, srvHelloSession, srvHelloFragment} {
+				servers[name].sessions = servers[srvDev].sessions
+			}
+			if err := check(); err != nil {
 				return err
 			}
 		}
-		for _, c := range o.conns {
-			for _, t := range targets {
-				r, err := measure(ctx, server(t), t, script, sessions, c, o.duration)
-				if err != nil {
-					return err
-				}
-				r.Round = round
-				res.Runs = append(res.Runs, r)
-				step("round %d  %-28s c=%-4d %9.0f req/s  p50 %6.2f ms  p99 %6.2f ms  %5.1f µs CPU/req (wrk %4.1f)  others %2.0f%% idle %2.0f%%",
-					round, t.Label, c, r.RPS, r.P50, r.P99, r.CPUus, r.WrkCPUus, 100*r.OtherCPU, 100*r.IdleCPU)
+		for _, pt := range plan {
+			r, err := measure(ctx, servers[pt.t.Server], pt.t, script, pt.c, o.duration)
+			if err != nil {
+				return err
 			}
+			r.Round = round
+			res.Runs = append(res.Runs, r)
+			redis := ""
+			if r.RedisCalls != nil {
+				redis = fmt.Sprintf("  Redis %.3f cmd/req", redisPerRequest(r))
+			}
+			step("round %d  %-48s c=%-3d %8.0f req/s  p50 %5.2f ms  p99 %6.2f ms  %5.1f µs CPU/req (wrk %4.1f)  others %2.0f%% idle %2.0f%%%s",
+				round, pt.t.Label, pt.c, r.RPS, r.P50, r.P99, r.CPUus, r.WrkCPUus, 100*r.OtherCPU, 100*r.IdleCPU, redis)
 		}
 	}
-	if res.PeakRSSkB, err = procStatus(app.cmd.Process.Pid, "VmHWM"); err != nil {
+	if res.PeakRSSkB, err = procStatus(servers[srvDev].cmd.Process.Pid, "VmHWM"); err != nil {
 		return err
 	}
-	if res.HelloPeakRSSkB, err = procStatus(hello.cmd.Process.Pid, "VmHWM"); err != nil {
+	if res.OPPeakRSSkB, err = procStatus(servers[srvOP].cmd.Process.Pid, "VmHWM"); err != nil {
+		return err
+	}
+	if res.HelloPeakRSSkB, err = procStatus(servers[srvHelloHome].cmd.Process.Pid, "VmHWM"); err != nil {
 		return err
 	}
 	res.Targets = targets
 	res.Conns = o.conns
+	res.StoreConns = storeConns
 	return nil
 }
 
-func signInAll(base string, perUser int) ([]*session, error) {
+func signInAll(base, provider string, users []user, perUser int) ([]*session, error) {
 	var out []*session
 	for range perUser {
-		for _, u := range demoUsers {
-			s, err := signIn(base, u.username, u.password, u.name)
+		for _, u := range users {
+			s, err := signIn(base, provider, u)
 			if err != nil {
 				return nil, err
 			}
@@ -241,7 +373,8 @@ func checkTarget(base string, t target, sessions []*session) (int, error) {
 // measure runs wrk against t with conns connections for d and checks
 // that every response was a 200: wrk's socket errors and error statuses,
 // and for the app its request log, which names every response's status.
-func measure(ctx context.Context, p *proc, t target, script string, sessions []*session, conns int, d time.Duration) (loadRun, error) {
+func measure(ctx context.Context, a *app, t target, script string, conns int, d time.Duration) (loadRun, error) {
+	p, sessions := a.proc, a.sessions
 	r := loadRun{Target: t.ID, Conns: conns}
 	threads := min(conns, 2)
 	args := []string{
@@ -258,6 +391,11 @@ func measure(ctx context.Context, p *proc, t target, script string, sessions []*
 	}
 	if err := os.Truncate(p.logPath, 0); err != nil {
 		return r, err
+	}
+	if a.redis != nil {
+		if err := a.redis.resetStats(); err != nil {
+			return r, err
+		}
 	}
 	pid := p.cmd.Process.Pid
 	before, err := cpuTicks(pid)
@@ -289,6 +427,11 @@ func measure(ctx context.Context, p *proc, t target, script string, sessions []*
 		return r, err
 	}
 	time.Sleep(100 * time.Millisecond) // let the last requests reach the log
+	if a.redis != nil {
+		if r.RedisCalls, err = a.redis.commandStats(); err != nil {
+			return r, err
+		}
+	}
 	w, err := parseWrk(out.String())
 	if err != nil {
 		return r, fmt.Errorf("wrk %s c=%d: %w\n%s", t.Label, conns, err, out.String())

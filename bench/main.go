@@ -2,22 +2,30 @@
 // loopback, in one run, and writes the results to bench/results.
 //
 // It builds the app and the baseline (bench/hello), times the app's start
-// to its first page, signs a set of users in through the real flow (the
-// app's sign-in form, the embedded development IdP's login form, the
-// callback) to get their session cookies, and drives load with wrk at
-// several connection counts: authenticated GET /, GET /api/auth/session,
-// an htmx fragment, signed-out GET /, and the baseline returning a body
-// as large as the authenticated home page. Every round measures every
-// target, so each figure has a same-round baseline; the report gives
-// medians over the rounds. It also runs the Go micro-benchmarks and the
-// cookie-size report of auth and handlers.
+// to its first page, and starts the apps under test: one signed in through
+// the embedded development IdP, one through oidc-provider (the external
+// OpenID Provider of the browser tests, e2e/oidc-provider, with an ID
+// token of ordinary size and claims), and the store variants (the cookie
+// strategy on the memory store and on Redis, the server strategy on
+// Redis; the bench starts its own redis-server). It signs users in
+// through the real flow (the app's sign-in form, the IdP's login form,
+// the callback) and drives load with wrk: signed-in GET /, GET
+// /api/auth/session, an htmx fragment, signed-out GET /, each against a
+// hello-world returning a body of the same size, at several connection
+// counts; the store variants against each other, with the Redis commands
+// per request (INFO commandstats). Every round measures every target, so
+// each figure has a same-round baseline; the report gives medians over
+// the rounds. Then it opens thousands of session streams (Server-Sent
+// Events) on one instance, measures their memory and how long one
+// sign-out everywhere takes to reach a user's streams, and runs the Go
+// micro-benchmarks and the cookie-size report of auth and handlers.
 //
 // Any socket error, timeout or response other than the expected 200 fails
 // the run.
 //
 // Usage, from the repository root:
 //
-//	go run ./bench            # full run, about ten minutes
+//	go run ./bench            # full run, about fifteen minutes
 //	go run ./bench -quick     # a short run, for trying things
 package main
 
@@ -48,6 +56,8 @@ type options struct {
 	out       string
 	micro     bool
 	benchtime string
+	streams   int // open session streams in the stream test; 0: none
+	userOf    int // of them, one user's
 }
 
 func main() {
@@ -61,9 +71,11 @@ func run() error {
 	var o options
 	var conns string
 	flag.BoolVar(&o.quick, "quick", false, "short run: 2 s per load test, 3 rounds, fewer start-ups, short micro-benchmarks")
-	flag.DurationVar(&o.duration, "d", 8*time.Second, "duration of each load test")
+	flag.DurationVar(&o.duration, "d", 5*time.Second, "duration of each load test")
 	flag.IntVar(&o.rounds, "rounds", 3, "rounds of load tests (figures are medians over rounds; at least 3)")
-	flag.StringVar(&conns, "c", "1,32,256", "connection counts")
+	flag.StringVar(&conns, "c", "1,8,32", "connection counts (the store variants run at the last)")
+	flag.IntVar(&o.streams, "streams", 10000, "session streams opened in the stream test (0: no stream test)")
+	flag.IntVar(&o.userOf, "user-streams", 1000, "of them, the streams of the user signed out everywhere")
 	flag.IntVar(&o.sessions, "sessions", 4, "sessions signed in per demo user")
 	flag.IntVar(&o.startups, "startups", 7, "start-ups timed (median reported)")
 	flag.StringVar(&o.out, "out", "bench/results", "results folder")
@@ -78,7 +90,9 @@ func run() error {
 		o.duration = 2 * time.Second
 		o.startups = 3
 		o.benchtime = "200ms"
+		o.streams = min(o.streams, 2000)
 	}
+	o.userOf = min(o.userOf, o.streams)
 	if o.rounds < 3 {
 		return errors.New("-rounds must be at least 3: the report gives medians")
 	}
@@ -130,6 +144,12 @@ func run() error {
 	}
 	if err := loadTests(ctx, o, bins, tmp, res); err != nil {
 		return err
+	}
+	if o.streams > 0 {
+		step("session streams: %d open, %d of one user", o.streams, o.userOf)
+		if res.Streams, err = streamTest(ctx, bins, tmp, o.streams, o.userOf); err != nil {
+			return err
+		}
 	}
 	if o.micro {
 		step("Go micro-benchmarks and the cookie-size report")

@@ -44,6 +44,8 @@ type proc struct {
 	logPath string
 	logFile *os.File
 	done    chan struct{}
+	// companion is stopped with the process: the OP of an app.
+	companion *proc
 }
 
 // freePort asks the kernel for a free loopback port.
@@ -78,16 +80,19 @@ func newSecret() string {
 	return base64.StdEncoding.EncodeToString(b)
 }
 
-// startApp starts the app on a free port in dir (so no .env file of the
-// repository is read), its log appended to logPath.
-func startApp(bin, dir, logPath string) (*proc, error) {
-	port, err := freePort()
-	if err != nil {
-		return nil, err
+// startApp starts the app on port (0: a free one) in dir (so no .env file
+// of the repository is read), with env added to its environment, its log
+// appended to logPath.
+func startApp(bin, dir, logPath string, port int, env ...string) (*proc, error) {
+	if port == 0 {
+		var err error
+		if port, err = freePort(); err != nil {
+			return nil, err
+		}
 	}
 	cmd := exec.Command(bin)
 	cmd.Dir = dir
-	cmd.Env = appEnv(port, newSecret())
+	cmd.Env = append(appEnv(port, newSecret()), env...)
 	return start(cmd, fmt.Sprintf("http://127.0.0.1:%d", port), logPath)
 }
 
@@ -121,6 +126,7 @@ func (p *proc) stop() {
 	if p == nil {
 		return
 	}
+	defer p.companion.stop()
 	_ = p.cmd.Process.Signal(syscall.SIGTERM)
 	select {
 	case <-p.done:
@@ -128,7 +134,9 @@ func (p *proc) stop() {
 		_ = p.cmd.Process.Kill()
 		<-p.done
 	}
-	p.logFile.Close()
+	if p.logFile != nil {
+		p.logFile.Close()
+	}
 }
 
 func (p *proc) exited() bool {

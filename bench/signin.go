@@ -14,8 +14,12 @@ import (
 	"time"
 )
 
-// demoUsers are the embedded development IdP's accounts.
-var demoUsers = []struct{ username, password, name string }{
+// user is an account of an identity provider the bench signs in.
+type user struct{ username, password, name string }
+
+// demoUsers are the embedded development IdP's accounts; the bench gives
+// oidc-provider the same ones.
+var demoUsers = []user{
 	{"ada", "lovelace", "Ada Lovelace"},
 	{"alan", "turing", "Alan Turing"},
 	{"grace", "hopper", "Grace Hopper"},
@@ -34,9 +38,10 @@ type session struct {
 }
 
 // signIn goes through the sign-in as a browser would: the home page, the
-// CSRF token, POST to the provider's sign-in URL, the development IdP's
-// login form, the callback, and back home.
-func signIn(base, username, password, name string) (*session, error) {
+// CSRF token, POST to provider's sign-in URL, the IdP's login form (the
+// development IdP's or oidc-provider's), the callback, and back home.
+func signIn(base, provider string, u user) (*session, error) {
+	username, password, name := u.username, u.password, u.name
 	jar, err := cookiejar.New(nil)
 	if err != nil {
 		return nil, err
@@ -58,9 +63,9 @@ func signIn(base, username, password, name string) (*session, error) {
 	if err := getJSON(c, base+"/api/auth/providers", &providers); err != nil {
 		return nil, err
 	}
-	p, ok := providers["dev"]
+	p, ok := providers[provider]
 	if !ok {
-		return nil, errors.New("the app offers no provider \"dev\": is the embedded IdP running?")
+		return nil, fmt.Errorf("the app offers no provider %q", provider)
 	}
 	resp, body, err := post(c, p.SignInURL, url.Values{"csrfToken": {csrf.CSRFToken}, "callbackUrl": {"/"}})
 	if err != nil {
@@ -74,7 +79,11 @@ func signIn(base, username, password, name string) (*session, error) {
 	if err != nil {
 		return nil, err
 	}
-	fields.Set("username", username)
+	if fields.Has("login") {
+		fields.Set("login", username) // oidc-provider's form
+	} else {
+		fields.Set("username", username)
+	}
 	fields.Set("password", password)
 	resp, body, err = post(c, target.String(), fields)
 	if err != nil {
@@ -84,9 +93,9 @@ func signIn(base, username, password, name string) (*session, error) {
 		return nil, fmt.Errorf("sign-in for %s ended at %s with status %d", username, resp.Request.URL, resp.StatusCode)
 	}
 	s := &session{user: username, name: name, elapsed: time.Since(began)}
-	u, _ := url.Parse(base + "/")
+	appURL, _ := url.Parse(base + "/")
 	var parts []string
-	for _, ck := range jar.Cookies(u) {
+	for _, ck := range jar.Cookies(appURL) {
 		parts = append(parts, ck.Name+"="+ck.Value)
 		if ck.Name == "signet.session-token" || strings.HasPrefix(ck.Name, "signet.session-token.") {
 			s.sessionBytes += len(ck.Value)
@@ -139,11 +148,11 @@ var (
 	inputTag = regexp.MustCompile(`(?is)<input\b[^>]*>`)
 )
 
-// loginForm finds the form with a username field and returns its action
-// and its fields with their values.
+// loginForm finds the form with a username (or login) field and a
+// password field and returns its action and its fields with their values.
 func loginForm(page string) (string, url.Values, error) {
 	for _, form := range formTag.FindAllString(page, -1) {
-		if !strings.Contains(form, `name="username"`) || !strings.Contains(form, `name="password"`) {
+		if !strings.Contains(form, `name="username"`) && !strings.Contains(form, `name="login"`) || !strings.Contains(form, `name="password"`) {
 			continue
 		}
 		open := form[:strings.IndexByte(form, '>')+1]

@@ -12,17 +12,23 @@ import (
 // geometrically).
 func (r *results) svg() string {
 	const (
-		width, height            = 830, 430
-		left, right, top, bottom = 78, 320, 48, 58
+		width, height            = 960, 430
+		left, right, top, bottom = 78, 450, 48, 58
 		plotW, plotH             = width - left - right, height - top - bottom
 		fontFamily               = "system-ui, -apple-system, Segoe UI, sans-serif"
 	)
 	colors := map[string]string{
-		"hello": "#333333", "home": "#2563eb", "session": "#16a34a", "fragment": "#d97706", "anon": "#9333ea",
+		"hello-home": "#333333", "home": "#2563eb", "session": "#16a34a", "fragment": "#d97706", "anon": "#9333ea",
+		"op-home": "#93c5fd", "op-session": "#86efac", "op-fragment": "#fcd34d",
 	}
+	// The store variants are in the table; the chart has the pages, both
+	// sign-in sources, and one hello-world.
+	drawn := func(t target) bool { return !t.Store && (!t.Baseline || colors[t.ID] != "") }
 	maxRPS := 0.0
 	for _, s := range r.Summary {
-		maxRPS = max(maxRPS, s.RPS)
+		if t, ok := r.target(s.Target); ok && drawn(t) {
+			maxRPS = max(maxRPS, s.RPS)
+		}
 	}
 	top10 := niceCeil(maxRPS * 1.05)
 	x := func(i int) float64 {
@@ -55,12 +61,12 @@ func (r *results) svg() string {
 	// Lines, baseline last so it is drawn on top.
 	order := []target{}
 	for _, t := range r.Targets {
-		if !t.Baseline {
+		if !t.Baseline && drawn(t) {
 			order = append(order, t)
 		}
 	}
 	for _, t := range r.Targets {
-		if t.Baseline {
+		if t.Baseline && drawn(t) {
 			order = append(order, t)
 		}
 	}
@@ -76,7 +82,7 @@ func (r *results) svg() string {
 			}
 		}
 		dash := ""
-		if t.Baseline {
+		if t.Baseline || strings.HasPrefix(t.ID, "op-") {
 			dash = ` stroke-dasharray="7 5"`
 		}
 		p(`<polyline points="%s" fill="none" stroke="%s" stroke-width="2.5"%s/>`+"\n", strings.Join(pts, " "), color, dash)
@@ -91,12 +97,12 @@ func (r *results) svg() string {
 		last = r.Conns[len(r.Conns)-1]
 	}
 	ly := top + 6
-	p(`<text x="%d" y="%d" fill="#333" font-weight="600">× hello-world at %d conns</text>`+"\n", left+plotW+18, ly, last)
+	p(`<text x="%d" y="%d" fill="#333" font-weight="600">× hello-world of the same body size at %d conns</text>`+"\n", left+plotW+18, ly, last)
 	for i, t := range append(order[len(order)-1:], order[:len(order)-1]...) {
 		yy := ly + 24 + i*24
 		color := colors[t.ID]
 		dash := ""
-		if t.Baseline {
+		if t.Baseline || strings.HasPrefix(t.ID, "op-") {
 			dash = ` stroke-dasharray="7 5"`
 		}
 		p(`<line x1="%d" y1="%d" x2="%d" y2="%d" stroke="%s" stroke-width="2.5"%s/>`+"\n", left+plotW+18, yy-4, left+plotW+44, yy-4, color, dash)
