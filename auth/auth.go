@@ -260,16 +260,24 @@ func randomString(n int) string {
 }
 
 // redirectTarget validates where a flow asked to land, with the Redirect
-// callback (default: same origin only).
+// callback (default: same origin only). A target, or a callback's answer,
+// longer than MaxReturnPathBytes past the origin lands on "/".
 func (a *Auth) redirectTarget(ctx context.Context, r *http.Request, target string) string {
 	base := a.origin(r)
 	if target == "" {
+		return base + "/"
+	}
+	if len(target) > MaxReturnPathBytes+len(base) {
 		return base + "/"
 	}
 	if a.cfg.Callbacks.Redirect != nil {
 		u, err := a.cfg.Callbacks.Redirect(ctx, RedirectParams{URL: target, BaseURL: base})
 		if err != nil {
 			a.log.WarnContext(ctx, "redirect callback failed", "err", err)
+			return base + "/"
+		}
+		if len(u) > MaxReturnPathBytes+len(base) {
+			a.log.WarnContext(ctx, "redirect callback returned a URL longer than the bound", "bytes", len(u))
 			return base + "/"
 		}
 		return u

@@ -244,6 +244,8 @@ func TestRedirectCallback(t *testing.T) {
 				return "", errors.New("boom")
 			case "/partner":
 				return "https://partner.example/welcome", nil
+			case "/long":
+				return "https://partner.example/" + strings.Repeat("a", 3000), nil
 			}
 			return DefaultRedirect(p), nil
 		}
@@ -253,7 +255,9 @@ func TestRedirectCallback(t *testing.T) {
 	}{
 		{"/profile", e.app.URL + "/profile"},
 		{"/fail", e.app.URL + "/"},
-		{"/partner", "https://partner.example/welcome"}, // the app's own choice
+		{"/partner", "https://partner.example/welcome"},    // the app's own choice
+		{"/long", e.app.URL + "/"},                         // the callback's answer over the bound
+		{"/" + strings.Repeat("a", 3000), e.app.URL + "/"}, // the target over the bound
 	}
 	for _, tt := range tests {
 		cb := e.browser().signInWith("oidc", tt.target)
@@ -264,5 +268,5 @@ func TestRedirectCallback(t *testing.T) {
 	if len(calls) == 0 || calls[0].BaseURL != e.app.URL {
 		t.Errorf("Redirect got %+v, want BaseURL %q", calls, e.app.URL)
 	}
-	e.wantLog(t, "redirect callback failed")
+	e.wantLog(t, "redirect callback failed", "redirect callback returned a URL longer than the bound")
 }
