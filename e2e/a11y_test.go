@@ -94,13 +94,26 @@ type a11yChecker struct {
 	axe    string
 	n      int
 	failed []string
+	// widths are the pages' content widths (CSS px) and the states that
+	// have each.
+	widths map[int][]string
 }
+
+// contentWidthScript is the width of the app page's content: its widest
+// card, callout or column inside main (0 on pages of the IdP).
+const contentWidthScript = `(() => {
+  const w = [...document.querySelectorAll("main .container > *")].map((e) => e.getBoundingClientRect().width);
+  return w.length ? Math.round(Math.max(...w)) : 0;
+})()`
 
 // check screenshots the page in each color scheme and runs axe on it.
 func (c *a11yChecker) check(state string) {
 	t := c.t
 	t.Helper()
 	c.n++
+	if w := evalJS[int](t, c.ctx, contentWidthScript); w > 0 {
+		c.widths[w] = append(c.widths[w], state)
+	}
 	for _, scheme := range colorSchemes {
 		setColorScheme(t, c.ctx, scheme)
 		name := fmt.Sprintf("%02d-%s-%s", c.n, state, scheme)
@@ -161,7 +174,7 @@ func TestAccessibility(t *testing.T) {
 		t.Run(size.name, func(t *testing.T) {
 			e := embeddedEnv(t)
 			ctx := newBrowser(t, size.opts...)
-			c := &a11yChecker{t: t, ctx: ctx, axe: axe}
+			c := &a11yChecker{t: t, ctx: ctx, axe: axe, widths: map[int][]string{}}
 			app := e.app.URL
 
 			// Signed out.
@@ -242,6 +255,12 @@ func TestAccessibility(t *testing.T) {
 			waitVisible(t, ctx, "#error-sign-in")
 			c.check("reports-forbidden")
 
+			// One page column and one card width: no page has a width of its own.
+			if len(c.widths) > 2 {
+				t.Errorf("the pages have %d content widths, want at most 2 (the page column and the card): %v", len(c.widths), c.widths)
+			} else {
+				t.Logf("content widths: %v", c.widths)
+			}
 			if len(c.failed) > 0 {
 				t.Errorf("axe-core (%s) found violations on %d of %d page checks:\n%s",
 					strings.Join(axeTags, ", "), len(c.failed), 2*c.n, strings.Join(c.failed, "\n"))
