@@ -25,6 +25,9 @@ type Assets struct {
 	// HTMX is "" when htmx was not vendored; pages then work without their
 	// HTMX updates.
 	HTMX string
+	// SSE is htmx's Server-Sent Events extension, loaded only by pages
+	// that listen to a session stream (Shell.SessionStream).
+	SSE string
 }
 
 // Shell is what every full page shares: its title, the asset URLs and the
@@ -34,6 +37,22 @@ type Shell struct {
 	Title  string
 	Assets Assets
 	Nav    NavData
+	// SessionStream, on a signed-in page, is the URL of the session's
+	// Server-Sent Events (GET /api/auth/session/stream). The page then
+	// listens to it with htmx's SSE extension: on its signout event the
+	// nav and the home panel fetch themselves again (signed out), and the
+	// stream is closed, so it is not opened again. Ignored without
+	// Assets.HTMX and Assets.SSE; the focus refresh stays as the fallback.
+	SessionStream string
+	// SignedOutURL, with SessionStream, is the fragment that replaces the
+	// content of #main on signout: the pages whose content is for a
+	// signed-in user only (profile, account, reports).
+	SignedOutURL string
+}
+
+// live reports whether the page listens to its session stream.
+func (s Shell) live() bool {
+	return s.SessionStream != "" && s.Assets.HTMX != "" && s.Assets.SSE != ""
 }
 
 // NavData is the nav's state.
@@ -119,6 +138,8 @@ type HomePanelData struct {
 type ProfileData struct {
 	Shell Shell
 	Card  ProfileCardData
+	// Sessions, when set, adds the "Your sessions" card below the profile.
+	Sessions *SessionsCardData
 }
 
 // ProfileCardData is the profile card, also served alone as a fragment.
@@ -155,6 +176,12 @@ const htmxConfig = `{"includeIndicatorStyles":false,"allowEval":false,"allowScri
 // request the browser then abandons; a filter on document.visibilityState
 // would need htmx's eval, which the CSP forbids.
 const visibleAgain = "focus from:window"
+
+// liveAgain is visibleAgain plus the session stream's signout event
+// (Shell.SessionStream): a signed-in fragment also fetches itself again,
+// signed out, the moment its session ends anywhere. Without a stream the
+// event never comes and the focus refresh remains.
+const liveAgain = visibleAgain + ", sse:signout"
 
 func pageTitle(title string) string {
 	if title == "" || title == "Signet" {

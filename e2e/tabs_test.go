@@ -1,9 +1,16 @@
 package e2e
 
-import "testing"
+import (
+	"context"
+	"testing"
 
-// TestSignOutInAnotherTab: a visitor signed in in two tabs signs out in
-// one. The other tab shows it as soon as it gets the focus back: its nav
+	"github.com/chromedp/cdproto/network"
+)
+
+// TestSignOutInAnotherTab: the fallback where the session stream is
+// unavailable (here the first tab's browser blocks it, as a proxy that
+// cuts it would). A visitor signed in in two tabs signs out in one. The
+// other tab shows it as soon as it gets the focus back: its nav
 // and home panel swap to signed out, with no reload, and its Sign in goes
 // to the IdP's login form, because the sign-out ended the IdP's session
 // too. Before that, focusing the tab while nothing had changed left the
@@ -12,6 +19,7 @@ func TestSignOutInAnotherTab(t *testing.T) {
 	t.Parallel()
 	e := embeddedEnv(t)
 	first := newBrowser(t)
+	blockSessionStream(t, first)
 	e.signInFromHome(t, first, "")
 	e.checkHomeSignedIn(t, first)
 	swapFragments(t, first) // unchanged: kept; then forced: swapped
@@ -40,4 +48,15 @@ func TestSignOutInAnotherTab(t *testing.T) {
 	e.waitLoginForm(t, first)
 	e.submitCredentials(t, first)
 	waitAt(t, first, e.app.URL+"/", selWelcome)
+}
+
+// blockSessionStream makes the tab of ctx fail every request to the
+// session stream, so that its pages fall back to the focus refresh.
+func blockSessionStream(t testing.TB, ctx context.Context) {
+	t.Helper()
+	if _, err := callWithTimeout(ctx, network.SetBlockedURLs, network.SetBlockedURLsParams{
+		URLPatterns: []*network.BlockPattern{{URLPattern: "*://*:*/api/auth/session/stream", Block: true}},
+	}); err != nil {
+		t.Fatalf("block the session stream: %v", err)
+	}
 }

@@ -20,11 +20,11 @@ func handleHome(a formsAuth, assets components.Assets, dev []components.DevUser,
 			return
 		}
 		render(w, r, log, http.StatusOK, components.Home(components.HomeData{
-			Shell: components.Shell{
+			Shell: liveShell(a, components.Shell{
 				Title:  "Signet",
 				Assets: assets,
 				Nav:    navData(a, w, r, s, pathHome),
-			},
+			}, s, ""),
 			Panel: panel,
 		}))
 	})

@@ -102,6 +102,8 @@ var concreteRoutes = map[string]string{
 	"GET /fragments/nav":                   "/fragments/nav",
 	"GET /fragments/home":                  "/fragments/home",
 	"GET /fragments/profile":               "/fragments/profile",
+	"GET /fragments/sessions":              "/fragments/sessions",
+	"GET /fragments/signed-out":            "/fragments/signed-out",
 	"GET /account":                         "/account",
 	"GET /fragments/token":                 "/fragments/token",
 	"GET /reports":                         "/reports",

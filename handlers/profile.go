@@ -3,28 +3,32 @@ package handlers
 import (
 	"log/slog"
 	"net/http"
+	"time"
 
 	"github.com/signet-auth/signet/auth"
 	"github.com/signet-auth/signet/components"
 )
 
-// handleProfile serves the profile page. It sits behind auth.Require, so
-// the request has a session.
-func handleProfile(a formsAuth, assets components.Assets, log *slog.Logger) http.Handler {
+// handleProfile serves the profile page: the profile card and the "Your
+// sessions" card. It sits behind auth.Require, so the request has a
+// session.
+func handleProfile(sa sessionsAuth, assets components.Assets, log *slog.Logger) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		a := perRequest(a)
+		a := perRequest(sa)
 		s := auth.SessionFromContext(r.Context())
 		if s == nil { // only when mounted without Require
 			http.Redirect(w, r, a.SignInURL(r.URL.RequestURI()), http.StatusFound)
 			return
 		}
+		sessions := sessionsCard(a, sa.ListSessions, w, r, log, time.Now())
 		render(w, r, log, http.StatusOK, components.Profile(components.ProfileData{
-			Shell: components.Shell{
+			Shell: liveShell(a, components.Shell{
 				Title:  "Profile",
 				Assets: assets,
 				Nav:    navData(a, w, r, s, pathProfile),
-			},
-			Card: profileCard(a, w, r, s),
+			}, s, pathSignedOutFragment),
+			Card:     profileCard(a, w, r, s),
+			Sessions: &sessions,
 		}))
 	})
 }

@@ -89,6 +89,8 @@ func routeTable(d Deps, files *static.Assets, assets components.Assets, log *slo
 	rts := []appRoute{
 		{"GET /{$}", handleHome(a, assets, dev, log)},
 		{"GET " + pathProfile, a.Require(handleProfile(a, assets, log))},
+		{"GET " + pathSessionsFragment, a.Require(handleSessionsFragment(a, log))},
+		{"GET " + pathSignedOutFragment, handleSignedOutFragment(a, log)},
 		{"GET " + pathNavFragment, handleNavFragment(a, log)},
 		{"GET " + pathHomeFragment, handleHomeFragment(a, dev, log)},
 		{"GET " + pathProfileFragment, a.Require(handleProfileFragment(a, log))},
@@ -113,6 +115,7 @@ func assetURLs(files *static.Assets) components.Assets {
 		Logo:    files.URL(static.Logo),
 		Favicon: files.URL(static.Logo),
 		HTMX:    files.URL(static.HTMX),
+		SSE:     files.URL(static.SSE),
 	}
 }
 

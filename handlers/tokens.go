@@ -53,11 +53,11 @@ func handleAccount(a tokenAuth, assets components.Assets, client *http.Client, l
 		}
 		info, ok := a.AccessToken(r)
 		render(w, r, log, http.StatusOK, components.AccountPage(components.AccountData{
-			Shell: components.Shell{
+			Shell: liveShell(a, components.Shell{
 				Title:  "Tokens and permissions",
 				Assets: assets,
 				Nav:    navData(a, w, r, s, pathAccount),
-			},
+			}, s, pathSignedOutFragment),
 			Token:    tokenCard(info, ok, providerName(a, r, info.Provider), time.Now()),
 			Userinfo: callUserinfo(r.Context(), a, client, log, info, ok),
 			Reports: components.ReportsAccess{
@@ -86,11 +86,11 @@ func handleReports(a formsAuth, assets components.Assets, log *slog.Logger) http
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s := auth.SessionFromContext(r.Context())
 		render(w, r, log, http.StatusOK, components.ReportsPage(components.ReportsData{
-			Shell: components.Shell{
+			Shell: liveShell(a, components.Shell{
 				Title:  "Reports",
 				Assets: assets,
 				Nav:    navData(a, w, r, s, pathReports),
-			},
+			}, s, pathSignedOutFragment),
 			Scope:      reportsScope,
 			AccountURL: pathAccount,
 			Rows:       reportRows,

@@ -39,6 +39,9 @@ const (
 	CSS  = "css/app.css"
 	Logo = "img/logo.svg"
 	HTMX = "vendor/htmx.min.js"
+	// SSE is htmx's Server-Sent Events extension (htmx-ext-sse), which
+	// the signed-in pages load to hear a sign-out as it happens.
+	SSE = "vendor/htmx-ext-sse.min.js"
 )
 
 // servedDirs are the embedded directories served under Prefix.

@@ -25,6 +25,10 @@ func TestURLs(t *testing.T) {
 	if got, want := a.URL(HTMX) != "", HasHTMX(); got != want {
 		t.Errorf("URL(HTMX) set = %v, HasHTMX = %v", got, want)
 	}
+	// The SSE extension is vendored with htmx, by the same copy script.
+	if got, want := a.URL(SSE) != "", HasHTMX(); got != want {
+		t.Errorf("URL(SSE) set = %v, HasHTMX = %v: npm run vendor copies both", got, want)
+	}
 	for _, name := range a.Names() {
 		if strings.HasSuffix(name, ".mjs") {
 			t.Errorf("the vendor copy script %s is served", name)

@@ -16,6 +16,9 @@ const root = join(here, "..");
 
 const files = [
   { pkg: "htmx.org", from: "dist/htmx.min.js", to: "static/vendor/htmx.min.js" },
+  // htmx's Server-Sent Events extension: the signed-in pages hear a
+  // sign-out from GET /api/auth/session/stream.
+  { pkg: "htmx-ext-sse", from: "dist/sse.min.js", to: "static/vendor/htmx-ext-sse.min.js" },
   { pkg: "axe-core", from: "axe.min.js", to: "e2e/vendor/axe.min.js" },
 ];
 

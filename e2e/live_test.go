@@ -1,0 +1,266 @@
+package e2e
+
+// Live sign-out and "Your sessions", in real browsers, through nginx
+// load-balancing two instances of the app (the upstream and location
+// blocks of deploy/nginx.conf) that share one Redis, against
+// oidc-provider. Two devices: A, a desktop browser (1280x800), and B, a
+// phone (390x844), each with its own profile, both signed in as Ada.
+//
+//  1. A ends B's session from the sessions card on /profile: B's open
+//     profile page shows the signed-out notice and a signed-out nav within
+//     2 s, with no reload and no focus; its session stream is closed and
+//     not opened again. A's card lists one session.
+//  2. A logout at oidc-provider, which back-channels to the app through
+//     nginx: A's open home page swaps to signed out within 2 s.
+//  3. A signs in again and signs out in a second tab: the first tab, on
+//     /account, swaps within 2 s.
+//
+// The pages' session streams (GET /api/auth/session/stream, Server-Sent
+// Events) pass through nginx unbuffered: the app sends X-Accel-Buffering:
+// no, and the example's location block needs nothing more. Screenshots of
+// the card and of each swap go to e2e/screenshots/.
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+	"github.com/signet-auth/signet/auth/store/redisstore/redistest"
+)
+
+// liveBudget is how soon an open page must show a sign-out that happened
+// elsewhere.
+const liveBudget = 2 * time.Second
+
+// windowSize makes a browser of that window size.
+func windowSize(w, h int) BrowserOption {
+	return func(c *browserConfig) { c.width, c.height = w, h }
+}
+
+// userAgent makes a browser that says it is ua.
+func userAgent(ua string) BrowserOption {
+	return func(c *browserConfig) { c.flags = append(c.flags, chromedp.UserAgent(ua)) }
+}
+
+// iPhoneUA is the User-Agent of Safari on an iPhone, for device B: its
+// session is listed as "Safari on iOS".
+const iPhoneUA = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1"
+
+// streamState is the readyState of the page's session stream (0
+// connecting, 1 open, 2 closed), or -1 when the page has none. htmx keeps
+// the EventSource in body's internal data.
+const streamState = `(() => { const d = document.body && document.body['htmx-internal-data']; const s = d && d.sseEventSource; return s ? s.readyState : -1; })()`
+
+// markPage marks the window, so that a reload shows (the mark is gone),
+// and counts its focus events, so that a swap caused by the focus refresh
+// shows.
+func markPage(t *testing.T, ctx context.Context) {
+	t.Helper()
+	run(t, ctx, "mark the page", chromedp.Evaluate[chromedp.Void](`(() => {
+  window.__e2eMark = 'live';
+  window.__e2eFocus = 0;
+  window.addEventListener('focus', () => { window.__e2eFocus++; });
+})()`))
+}
+
+// waitStreamOpen waits until the page's session stream is open.
+func waitStreamOpen(t *testing.T, ctx context.Context) {
+	t.Helper()
+	waitJS(t, ctx, "the session stream opens", streamState+` === 1`, stepTimeout)
+}
+
+// waitLive polls the tab for cond every 25 ms from start and fails the
+// test unless it holds within liveBudget. It returns how long it took.
+func waitLive(t *testing.T, ctx context.Context, what, cond string, start time.Time) time.Duration {
+	t.Helper()
+	deadline := start.Add(liveBudget)
+	for {
+		var ok bool
+		err := withTimeout(ctx, 2*time.Second, func(ctx context.Context) error {
+			var err error
+			ok, err = chromedp.Run(ctx, chromedp.Evaluate[bool](cond))
+			return err
+		})
+		took := time.Since(start)
+		if err == nil && ok {
+			return took
+		}
+		if time.Now().After(deadline) {
+			screenshot(t, ctx, "not-live")
+			t.Fatalf("%s: not within %v (%v; last error %v)", what, liveBudget, took.Round(time.Millisecond), err)
+		}
+		time.Sleep(25 * time.Millisecond)
+	}
+}
+
+// checkSwappedInPlace fails the test if the page was reloaded or got a
+// focus event since markPage, or if its stream is not closed.
+func checkSwappedInPlace(t *testing.T, ctx context.Context, what string) {
+	t.Helper()
+	if mark := evalJS[string](t, ctx, `String(window.__e2eMark)`); mark != "live" {
+		t.Errorf("%s: the page was reloaded", what)
+	}
+	if n := evalJS[int](t, ctx, `window.__e2eFocus || 0`); n != 0 {
+		t.Errorf("%s: the window got %d focus events: the swap may be the focus refresh's", what, n)
+	}
+	waitJS(t, ctx, what+": the session stream is closed", streamState+` === 2`, stepTimeout)
+}
+
+// The signed-out states of the pages.
+const (
+	navSignedOutJS = `!!document.querySelector('#nav-sign-in') && !document.querySelector('#nav-sign-out')`
+	noticeJS       = navSignedOutJS + ` && !!document.querySelector('#signed-out-notice') && !document.querySelector('#profile-card, #sessions-card, #token-card')`
+	homeOutJS      = navSignedOutJS + ` && document.querySelector('#home-panel')?.dataset.state === 'signed-out' && !document.querySelector('#welcome')`
+)
+
+// streamRequests counts the tab's requests to the session stream since
+// visit index from.
+func streamRequests(ctx context.Context, from int) int {
+	n := 0
+	for _, v := range visitedURLs(ctx)[from:] {
+		if strings.HasPrefix(v.Kind, "request:") && strings.HasSuffix(v.URL, "/api/auth/session/stream") {
+			n++
+		}
+	}
+	return n
+}
+
+// TestLiveSignOut: see the top of the file.
+func TestLiveSignOut(t *testing.T) {
+	t.Parallel()
+	chromiumPath(t)
+	nginxPath(t)
+	redis := redistest.StartServer(t)
+	proxyPort := freePort(t)
+	proxyURL := "http://127.0.0.1:" + strconv.Itoa(proxyPort)
+
+	// The IdP knows the app by its public URL; its back-channel logout
+	// goes through nginx. No front-channel logout: the browser would end
+	// the session itself, and the stream would show nothing.
+	client := appClient(proxyURL, "oidc")
+	client.FrontchannelLogoutURI = ""
+	op := startOP(t, OPConfig{Clients: []OPClient{client}})
+	secret := randomSecret()
+	var apps []*App
+	for range 2 {
+		apps = append(apps, startApp(t, map[string]string{
+			"AUTH_URL":              proxyURL,
+			"AUTH_SECRET":           secret,
+			"AUTH_STORE":            "redis://" + redis + "/0",
+			"AUTH_SESSION_STRATEGY": "cookie",
+			"AUTH_OIDC_ISSUER":      op.Issuer,
+			"AUTH_OIDC_ID":          client.ClientID,
+			"AUTH_OIDC_SECRET":      client.ClientSecret,
+		}))
+	}
+	if apps[0].Port == proxyPort || apps[1].Port == proxyPort {
+		t.Fatalf("nginx's port %d was taken by an instance", proxyPort)
+	}
+	proxy := startLoadBalancer(t, proxyPort, apps[0].Port, apps[1].Port)
+
+	public := *apps[0]
+	public.URL = proxyURL
+	e := &journeyEnv{
+		app: &public, op: op, providerSel: `button[data-provider="oidc"]`,
+		loginSel: opLoginSel, passwordSel: opPasswordSel, submitSel: opSubmitSel,
+		username: "ada", password: "lovelace", idpPrefix: op.Issuer + "/",
+		clientID: client.ClientID, wantEmail: defaultWantedEmail,
+	}
+	deviceA := newBrowser(t, windowSize(1280, 800))
+	deviceB := newBrowser(t, phoneSize(), userAgent(iPhoneUA))
+	e.signInFromHome(t, deviceA, "")
+	e.signInFromHome(t, deviceB, "")
+
+	// 1. A ends B's session from the list.
+	navigate(t, deviceB, proxyURL+"/profile")
+	waitVisible(t, deviceB, "#sessions-card")
+	waitStreamOpen(t, deviceB)
+	markPage(t, deviceB)
+	bVisits := len(visitedURLs(deviceB)) - 1 // the page itself and its stream
+	for bVisits > 0 && !strings.HasSuffix(visitedURLs(deviceB)[bVisits].URL, "/profile") {
+		bVisits--
+	}
+	screenshot(t, deviceB, "phone-01-profile-sessions")
+
+	navigate(t, deviceA, proxyURL+"/profile")
+	waitVisible(t, deviceA, "#sessions-card")
+	if n := evalJS[int](t, deviceA, `document.querySelectorAll('#sessions-list .session-row').length`); n != 2 {
+		t.Fatalf("A's sessions card lists %d sessions, want 2 (A and B)", n)
+	}
+	if !evalJS[bool](t, deviceA, `document.querySelector('#sessions-list .session-row').hasAttribute('data-current')`) {
+		t.Errorf("A's own session is not the first row")
+	}
+	screenshot(t, deviceA, "desktop-01-profile-sessions")
+	start := time.Now()
+	click(t, deviceA, "#sessions-list button[data-revoke]")
+	took := waitLive(t, deviceB, "B's profile shows it is signed out", noticeJS, start)
+	t.Logf("A ended B's session from the list: B's open profile page swapped %v after the click", took.Round(time.Millisecond))
+	checkSwappedInPlace(t, deviceB, "B after the revoke")
+	screenshot(t, deviceB, "phone-02-signed-out-live")
+	waitJS(t, deviceA, "A's card lists A alone",
+		`document.querySelectorAll('#sessions-list .session-row').length === 1 && !document.querySelector('#sessions-revoke-others')`, stepTimeout)
+	screenshot(t, deviceA, "desktop-02-after-revoke")
+
+	// 2. A logout at the IdP, in A's second tab: A's open home page swaps.
+	navigate(t, deviceA, proxyURL+"/")
+	waitVisible(t, deviceA, selWelcome)
+	waitStreamOpen(t, deviceA)
+	markPage(t, deviceA)
+	second := newTab(t, deviceA)
+	endSession, _ := op.Discovery(t)["end_session_endpoint"].(string)
+	before := strings.Count(op.Log(), "event backchannel.success")
+	start = time.Now()
+	navigate(t, second, endSession)
+	waitVisible(t, second, "#op-logout-success")
+	took = waitLive(t, deviceA, "A's home page shows it is signed out", homeOutJS, start)
+	if strings.Count(op.Log(), "event backchannel.success") == before {
+		t.Errorf("the OP logged no back-channel logout")
+	}
+	t.Logf("logout at the IdP (back-channel through nginx): A's open home page swapped %v after the logout began", took.Round(time.Millisecond))
+	checkSwappedInPlace(t, deviceA, "A after the logout at the IdP")
+	screenshot(t, deviceA, "desktop-03-home-signed-out-live")
+
+	// 3. Sign-out in one tab: the other tab of the same browser swaps.
+	click(t, deviceA, selSignIn)
+	e.waitLoginForm(t, deviceA) // the IdP's session ended: the password again
+	e.submitCredentials(t, deviceA)
+	waitAt(t, deviceA, proxyURL+"/", selWelcome)
+	navigate(t, deviceA, proxyURL+"/account")
+	waitVisible(t, deviceA, "#token-card")
+	waitStreamOpen(t, deviceA)
+	markPage(t, deviceA)
+	navigate(t, second, proxyURL+"/profile")
+	waitVisible(t, second, selSignOut)
+	start = time.Now()
+	click(t, second, selSignOut)
+	took = waitLive(t, deviceA, "the first tab's account page shows it is signed out", noticeJS, start)
+	t.Logf("sign-out in the second tab: the first tab swapped %v after the click", took.Round(time.Millisecond))
+	checkSwappedInPlace(t, deviceA, "the first tab after the sign-out in the second")
+	e.followSignOut(t, second)
+	screenshot(t, deviceA, "desktop-04-account-signed-out-live")
+
+	// B's page opened its stream once: no reconnect after the signout
+	// (the stream's retry is 3 s, and the steps above took longer).
+	if n := streamRequests(deviceB, bVisits); n != 1 {
+		t.Errorf("B's profile page requested the session stream %d times, want once:\n%s", n, formatVisits(visitedURLs(deviceB)[bVisits:]))
+	}
+
+	// nginx: no error, and every stream answered by an instance (200; 499
+	// when the browser left first).
+	reqs := proxy.accessLog(t)
+	checkNginxLogs(t, proxy, reqs)
+	streams := map[string]int{}
+	for _, r := range reqs {
+		if r.URI == "/api/auth/session/stream" {
+			streams[fmt.Sprintf("%d from %s", r.Status, r.UpstreamAddr)]++
+		}
+	}
+	if len(streams) == 0 {
+		t.Errorf("nginx logged no session stream")
+	}
+	t.Logf("session streams through nginx: %v", streams)
+}
