@@ -75,7 +75,7 @@ func (a *Auth) verifyLogoutToken(ctx context.Context, raw string) (*logoutToken,
 	for i, alg := range asymmetricAlgs {
 		algs[i] = jose.SignatureAlgorithm(alg)
 	}
-	jws, err := jose.ParseSigned(raw, algs)
+	jws, err := jose.ParseSignedCompact(raw, algs)
 	if err != nil {
 		return nil, fmt.Errorf("parse: %w", err)
 	}

@@ -66,7 +66,7 @@ func (k *keySet) VerifySignature(ctx context.Context, jwt string) ([]byte, error
 	for i, alg := range asymmetricAlgs {
 		algs[i] = jose.SignatureAlgorithm(alg)
 	}
-	jws, err := jose.ParseSigned(jwt, algs)
+	jws, err := jose.ParseSignedCompact(jwt, algs)
 	if err != nil {
 		return nil, fmt.Errorf("malformed jwt: %w", err)
 	}

@@ -18,7 +18,7 @@ import (
 // Back-Channel Logout 1.0 section 2.4. It returns the claims.
 func verifyLogoutToken(t *testing.T, ctx context.Context, r *rp, raw string) map[string]any {
 	t.Helper()
-	jws, err := jose.ParseSigned(raw, []jose.SignatureAlgorithm{jose.RS256})
+	jws, err := jose.ParseSignedCompact(raw, []jose.SignatureAlgorithm{jose.RS256})
 	if err != nil {
 		t.Fatalf("parse logout token: %v", err)
 	}

@@ -4,7 +4,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strconv"
 	"sync"
 	"testing"
@@ -27,7 +26,7 @@ func buildApp(t testing.TB) string {
 		return bin
 	}
 	appBuildOnce.Do(func() {
-		goTool := filepath.Join(runtime.GOROOT(), "bin", "go")
+		goTool := "go"
 		if p, err := exec.LookPath("go"); err == nil {
 			goTool = p
 		}

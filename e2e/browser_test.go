@@ -661,16 +661,6 @@ func appCookies(t testing.TB, ctx context.Context, appURL string) []*network.Coo
 	return out
 }
 
-// cookieNames returns the names of cookies, sorted.
-func cookieNames(cs []*network.Cookie) []string {
-	var names []string
-	for _, c := range cs {
-		names = append(names, c.Name)
-	}
-	slices.Sort(names)
-	return names
-}
-
 // describeCookies formats cookies with their size and attributes.
 func describeCookies(cs []*network.Cookie) string {
 	var b strings.Builder

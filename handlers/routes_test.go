@@ -302,7 +302,7 @@ func TestProtectedRoutes(t *testing.T) {
 	t.Run("sign-in returns to the profile", func(t *testing.T) {
 		c := app.browser()
 		resp, body := app.get(c, "/profile", nil)
-		resp, body = app.follow(c, resp, body) // the sign-in page
+		_, body = app.follow(c, resp, body) // the sign-in page
 		token := hiddenValue(t, body, "csrfToken")
 		back := hiddenValue(t, body, "callbackUrl")
 		resp, body = app.do(c, "POST", "/api/auth/signin/test", nil, url.Values{"csrfToken": {token}, "callbackUrl": {back}})
