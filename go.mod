@@ -12,7 +12,8 @@ require (
 	github.com/redis/rueidis v1.0.80 // indirect
 	github.com/signet-auth/signet/auth v0.0.0-00010101000000-000000000000
 	github.com/signet-auth/signet/auth/store/redisstore v0.0.0-00010101000000-000000000000
-	github.com/zitadel/oidc/v3 v3.49.2
+	github.com/signet-auth/signet/devidp v0.0.0-00010101000000-000000000000
+	github.com/zitadel/oidc/v3 v3.49.2 // indirect
 	golang.org/x/net v0.62.0
 	golang.org/x/oauth2 v0.37.0
 	golang.org/x/sync v0.25.0 // indirect
@@ -54,4 +55,5 @@ tool github.com/a-h/templ/cmd/templ
 replace (
 	github.com/signet-auth/signet/auth => ./auth
 	github.com/signet-auth/signet/auth/store/redisstore => ./auth/store/redisstore
+	github.com/signet-auth/signet/devidp => ./devidp
 )
