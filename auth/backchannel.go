@@ -36,13 +36,24 @@ func (a *Auth) handleBackchannelLogout(w http.ResponseWriter, r *http.Request) {
 	r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
 	raw := r.PostFormValue("logout_token")
 	lt, err := a.verifyLogoutToken(ctx, raw)
+	if errors.Is(err, errStoreUnavailable) {
+		// The token's jti could not be recorded: the token may be good,
+		// and the IdP may send it again.
+		a.log.WarnContext(ctx, "back-channel logout not recorded", "err", err)
+		w.Header().Set("Retry-After", "5")
+		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"error": "temporarily_unavailable"})
+		return
+	}
 	if err != nil {
 		a.log.WarnContext(ctx, "back-channel logout refused", "reason", err.Error())
 		writeJSON(w, http.StatusBadRequest, map[string]string{"error": "invalid_request", "error_description": "invalid logout token"})
 		return
 	}
 	if err := a.state.revoke(ctx, lt.issuer, lt.sid, lt.sub, a.now()); err != nil {
-		// The IdP may retry a logout that was not answered with 200.
+		// The IdP may retry a logout that was not answered with 200: the
+		// jti is let go (if the store allows), so that the retry is not
+		// refused as a replay.
+		a.state.releaseJTI(context.WithoutCancel(ctx), lt.issuer, lt.jti)
 		a.log.WarnContext(ctx, "back-channel logout not recorded", "err", err)
 		w.Header().Set("Retry-After", "5")
 		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"error": "temporarily_unavailable"})

@@ -310,6 +310,14 @@ func (s *state) claimJTI(ctx context.Context, iss, jti string, until time.Time) 
 	return ok, s.health.check(ctx, "claim jti", err)
 }
 
+// releaseJTI forgets a logout token's id that claimJTI recorded, when
+// the logout it came with could not be recorded: the IdP's retry of the
+// same token is then not refused as a replay. A failure is only logged by
+// the store's health.
+func (s *state) releaseJTI(ctx context.Context, iss, jti string) {
+	_ = s.health.check(ctx, "release jti", s.st.Delete(ctx, keyJTI+digest(normalIssuer(iss), jti)))
+}
+
 // publish tells every instance that sessions ended. A lost message is
 // not fatal: every request checks the store, and open pages re-check on
 // reconnect.
