@@ -24,8 +24,11 @@ const (
 // that value gave, and a hit is checked as a decode is: the cookie's age
 // against the keyring's maxAge (on securecookie's clock), the record's
 // expiry (sessionStorage.load) and revocation (Auth.load, on every
-// request). Only sessions held in the cookie itself are cached; a session
-// kept in a server store is read from the store every time.
+// request). A session kept in the store (the server strategy, or a large
+// session of the cookie strategy) is still read from the store on every
+// request: the entry holds the id the cookie names and the stored bytes the
+// record was decoded from, and is used only while the store returns those
+// same bytes (a deleted session is gone, a changed one is decoded again).
 type sessionCache struct {
 	mu     sync.RWMutex
 	m      map[string]cachedSession
@@ -37,38 +40,50 @@ type sessionCache struct {
 type cachedSession struct {
 	rec    *Record // never handed out: a hit gets a copy
 	sealed int64   // when the cookie was sealed (securecookie's timestamp)
+	// id is the session's id in the store, "" when the cookie holds the
+	// session itself; stored is what the store held under it.
+	id     string
+	stored []byte
 }
 
 func newSessionCache(max int, maxAge time.Duration) *sessionCache {
 	return &sessionCache{m: map[string]cachedSession{}, max: max, maxAge: int64(maxAge / time.Second), now: time.Now}
 }
 
-// get returns a copy of the record cached for the cookie value key,
-// unless there is none or the cookie is older than securecookie accepts.
-func (c *sessionCache) get(key string) (*Record, bool) {
+// get returns the entry cached for the cookie value key, unless there is
+// none or the cookie is older than securecookie accepts. Its record is
+// shared: the caller hands out a copy (cachedSession.copy).
+func (c *sessionCache) get(key string) (cachedSession, bool) {
 	c.mu.RLock()
 	e, ok := c.m[key]
 	c.mu.RUnlock()
 	if !ok {
-		return nil, false
+		return cachedSession{}, false
 	}
 	if c.now().Unix() > e.sealed+c.maxAge {
 		c.mu.Lock()
 		delete(c.m, key)
 		c.mu.Unlock()
-		return nil, false
+		return cachedSession{}, false
 	}
-	return e.rec.clone(), true
+	return e, true
 }
 
-// put caches a copy of rec, which the cookie value key decoded to. When
-// the cache is full an arbitrary entry makes room.
-func (c *sessionCache) put(key string, rec *Record) {
+// copy is a copy of the entry's record, for one request.
+func (e cachedSession) copy() *Record { return e.rec.clone() }
+
+// put caches a copy of rec, which the cookie value key decoded to: the
+// session itself, or for id != "" the id of a session the store held as
+// stored. When the cache is full an arbitrary entry makes room.
+func (c *sessionCache) put(key string, rec *Record, id string, stored []byte) {
 	sealed, ok := sealedAt(key)
 	if !ok || len(key) > maxCachedCookie {
 		return
 	}
 	e := cachedSession{rec: rec.clone(), sealed: sealed}
+	if id != "" {
+		e.id, e.stored = id, bytes.Clone(stored)
+	}
 	key = strings.Clone(key) // not the whole Cookie header it was cut from
 	c.mu.Lock()
 	defer c.mu.Unlock()

@@ -1,10 +1,14 @@
 package auth
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"math/rand/v2"
 	"reflect"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 )
@@ -106,7 +110,7 @@ func TestSessionCacheBounded(t *testing.T) {
 	rec := &Record{Provider: "p", Expires: time.Now().Add(time.Hour)}
 	v := "MTgwMDAwMDAwMHxhYmNkZWZnaGlqa2xtbm9wcXJzdHV2d3h5enxtYWM="
 	for i := range 20 {
-		c.put(fmt.Sprintf("%s%02d", v, i), rec)
+		c.put(fmt.Sprintf("%s%02d", v, i), rec, "", nil)
 	}
 	if got := c.len(); got != 8 {
 		t.Errorf("cache holds %d sessions, want at most 8", got)
@@ -116,18 +120,69 @@ func TestSessionCacheBounded(t *testing.T) {
 	}
 }
 
-func TestSessionCacheSkipsServerStore(t *testing.T) {
-	clock := newTestClock()
-	a := benchAuth(t, nil, clock.Now)
-	a.sessions.server = true
-	rec := benchSeedsRecord(t, 0, false)
-	rec.Expires = clock.Now().Add(time.Hour)
-	r := cachedRequest(t, a, rec)
-	if _, _, err := a.sessions.load(r, a.jar(r)); err != nil {
-		t.Fatal(err)
-	}
-	if got := a.sessions.cache.len(); got != 0 {
-		t.Errorf("a server-store session was cached (%d)", got)
+// TestSessionCacheServerStore: a session kept in the store is read from
+// the store on every request, whatever the cache holds: the cached record
+// is used only while the store holds the bytes it was decoded from.
+func TestSessionCacheServerStore(t *testing.T) {
+	for _, server := range []bool{true, false} {
+		t.Run(fmt.Sprintf("server=%v", server), func(t *testing.T) {
+			clock := newTestClock()
+			a := benchAuth(t, nil, clock.Now)
+			a.sessions.server = server
+			a.sessions.overflow = !server
+			rec := benchSeedsRecord(t, 0, true)
+			if !server {
+				// Too large for a cookie, even compressed: it overflows
+				// to the store.
+				rng := rand.New(rand.NewPCG(1, 2))
+				var pad strings.Builder
+				for pad.Len() < 2*maxCookieSession {
+					pad.WriteString(strconv.FormatUint(rng.Uint64(), 36))
+				}
+				rec.Token["padding"] = pad.String()
+			}
+			rec.Expires = clock.Now().Add(time.Hour)
+			r := cachedRequest(t, a, rec)
+			ctx := context.Background()
+
+			first, id, err := a.sessions.load(r, a.jar(r))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if id == "" {
+				t.Fatal("the session is not in the store")
+			}
+			if got := a.sessions.cache.len(); got != 1 {
+				t.Fatalf("cache holds %d sessions after a read, want 1", got)
+			}
+			second, _, err := a.sessions.load(r, a.jar(r))
+			if err != nil || !reflect.DeepEqual(first, second) {
+				t.Fatalf("second read = %+v, %v; want %+v", second, err, first)
+			}
+
+			// Changed in the store (by another instance): the change is read.
+			changed := first.clone()
+			changed.Token["name"] = "Changed Elsewhere"
+			b, err := encodeRecord(changed)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := a.state.st.Set(ctx, keySession+id, b, changed.Expires); err != nil {
+				t.Fatal(err)
+			}
+			third, _, err := a.sessions.load(r, a.jar(r))
+			if err != nil || third.Token.String("name") != "Changed Elsewhere" {
+				t.Fatalf("after a change in the store, read %v, %v; want the change", third.Token["name"], err)
+			}
+
+			// Deleted from the store: gone, cached or not.
+			if err := a.state.st.Delete(ctx, keySession+id); err != nil {
+				t.Fatal(err)
+			}
+			if got, _, err := a.sessions.load(r, a.jar(r)); err == nil {
+				t.Fatalf("a session deleted from the store was read: %+v", got)
+			}
+		})
 	}
 }
 

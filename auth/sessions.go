@@ -72,25 +72,39 @@ func (s sessionStorage) load(r *http.Request, jar cookieJar) (*Record, string, e
 		}
 		return nil, "", errNoSession
 	}
-	if s.cache != nil && !s.server {
-		if rec, ok := s.cache.get(v); ok {
-			if !s.now().Before(rec.Expires) {
-				return nil, "", errors.New("session expired")
+	var hit cachedSession
+	if s.cache != nil {
+		if e, ok := s.cache.get(v); ok {
+			if e.id == "" && !s.server {
+				rec := e.copy()
+				if !s.now().Before(rec.Expires) {
+					return nil, "", errors.New("session expired")
+				}
+				return rec, "", nil
 			}
-			return rec, "", nil
+			if e.id != "" {
+				hit = e
+			}
 		}
 	}
-	b, err := s.keys.open(sessionSealName, v)
+	var b []byte
+	var err error
 	inStore := s.server
-	if err != nil && !s.server {
-		if ref, refErr := s.keys.open(sessionRefSealName, v); refErr == nil {
-			b, err, inStore = ref, nil, true
+	if hit.id != "" {
+		b, inStore = []byte(hit.id), true
+	} else {
+		b, err = s.keys.open(sessionSealName, v)
+		if err != nil && !s.server {
+			if ref, refErr := s.keys.open(sessionRefSealName, v); refErr == nil {
+				b, err, inStore = ref, nil, true
+			}
 		}
-	}
-	if err != nil {
-		return nil, "", fmt.Errorf("open session cookie: %w", err)
+		if err != nil {
+			return nil, "", fmt.Errorf("open session cookie: %w", err)
+		}
 	}
 	id := ""
+	var stored []byte
 	if inStore {
 		id = string(b)
 		if b, err = s.state.get(r.Context(), keySession+id); err != nil {
@@ -99,16 +113,19 @@ func (s sessionStorage) load(r *http.Request, jar cookieJar) (*Record, string, e
 			}
 			return nil, "", err
 		}
+		stored = b
 	}
-	rec, err := decodeRecord(b)
-	if err != nil {
+	var rec *Record
+	if hit.id != "" && bytes.Equal(stored, hit.stored) {
+		// The store holds what the cached record was decoded from.
+		rec = hit.copy()
+	} else if rec, err = decodeRecord(b); err != nil {
 		return nil, "", err
+	} else if s.cache != nil {
+		s.cache.put(v, rec, id, stored)
 	}
 	if !s.now().Before(rec.Expires) {
 		return nil, "", errors.New("session expired")
-	}
-	if s.cache != nil && !inStore {
-		s.cache.put(v, rec)
 	}
 	return rec, id, nil
 }

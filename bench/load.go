@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	_ "embed"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -220,6 +221,9 @@ func loadTests(ctx context.Context, o options, bins binaries, tmp string, res *r
 	if err := check(); err != nil {
 		return err
 	}
+	if o.hold {
+		return hold(ctx, tmp, servers)
+	}
 
 	step("warming up")
 	for _, t := range targets {
@@ -287,6 +291,35 @@ func loadTests(ctx context.Context, o options, bins binaries, tmp string, res *r
 	res.Targets = targets
 	res.Conns = o.conns
 	res.StoreConns = storeConns
+	return nil
+}
+
+// hold writes the apps' addresses and their sessions' Cookie headers to
+// bench-hold.json and waits until ctx ends.
+func hold(ctx context.Context, tmp string, servers map[string]*app) error {
+	type held struct {
+		Base    string   `json:"base"`
+		PID     int      `json:"pid"`
+		Cookies []string `json:"cookies"`
+	}
+	out := map[string]held{}
+	for name, a := range servers {
+		h := held{Base: a.base, PID: a.cmd.Process.Pid}
+		for _, s := range a.sessions {
+			h.Cookies = append(h.Cookies, s.cookie)
+		}
+		out[name] = h
+	}
+	b, err := json.MarshalIndent(out, "", "  ")
+	if err != nil {
+		return err
+	}
+	path := filepath.Join(tmp, "bench-hold.json")
+	if err := os.WriteFile(path, b, 0o600); err != nil {
+		return err
+	}
+	step("holding; the apps and their cookies are in %s; Ctrl-C ends", path)
+	<-ctx.Done()
 	return nil
 }
 

@@ -58,6 +58,7 @@ type options struct {
 	benchtime string
 	streams   int // open session streams in the stream test; 0: none
 	userOf    int // of them, one user's
+	hold      bool
 }
 
 func main() {
@@ -81,6 +82,7 @@ func run() error {
 	flag.StringVar(&o.out, "out", "bench/results", "results folder")
 	flag.BoolVar(&o.micro, "micro", true, "run the Go micro-benchmarks and the cookie-size report")
 	flag.StringVar(&o.benchtime, "benchtime", "1s", "go test -benchtime for the micro-benchmarks")
+	flag.BoolVar(&o.hold, "hold", false, "start the apps, sign in, write their addresses and Cookie headers to bench-hold.json in the work folder, and wait for Ctrl-C (for profiling by hand)")
 	render := flag.Bool("render", false, "only write results.md and throughput.svg again from the results folder's results.json")
 	flag.Parse()
 	if *render {
