@@ -3,9 +3,9 @@ package auth
 import (
 	"context"
 	"fmt"
+	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
-	"math/rand/v2"
 	"reflect"
 	"strconv"
 	"strings"
