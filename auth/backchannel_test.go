@@ -3,6 +3,7 @@ package auth
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
@@ -352,5 +353,42 @@ func TestSignInRightAfterLogoutBySub(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestFrontchannelLogoutStoresNothingUnknown: a front-channel logout needs
+// no authentication, so one that names an IdP session no session of the
+// app belongs to stores nothing, however many are sent; one that names a
+// known session ends it on every copy of its cookie.
+func TestFrontchannelLogoutStoresNothingUnknown(t *testing.T) {
+	var st *memoryStore
+	e := newEnv(t, withConfig(func(c *Config) {
+		st = newMemoryStore(c.Now)
+		c.Store = st
+	}))
+	b := e.browser()
+	b.signIn()
+	login, _ := e.idp.LastLogin()
+	before := st.Len()
+	visitor := e.browser()
+	for i := range 200 {
+		sid := fmt.Sprintf("made-up-%03d-%s", i, strings.Repeat("x", 200))
+		r := visitor.get("/api/auth/frontchannel-logout?" + url.Values{"iss": {e.idp.Issuer}, "sid": {sid}}.Encode())
+		if r.status != http.StatusOK {
+			t.Fatalf("front-channel logout of an unknown sid: %d %s", r.status, r.body)
+		}
+	}
+	if after := st.Len(); after != before {
+		t.Fatalf("200 front-channel logouts of unknown sids grew the store from %d to %d entries", before, after)
+	}
+	if b.session() == nil {
+		t.Fatal("an unknown sid's logout ended a session")
+	}
+	// A copy of the cookie elsewhere (another client) ends with the IdP session.
+	copied := e.browser()
+	copied.setCookie("signet.session-token", b.cookie("signet.session-token"))
+	visitor.get("/api/auth/frontchannel-logout?" + url.Values{"iss": {e.idp.Issuer}, "sid": {login.SID}}.Encode())
+	if copied.session() != nil || b.session() != nil {
+		t.Error("the known sid's front-channel logout left a copy of the session alive")
 	}
 }

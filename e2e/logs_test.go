@@ -141,7 +141,7 @@ func tappedEmbeddedEnv(t *testing.T) *tappedEnv {
 		wantLogLines: []string{
 			"back-channel logout delivered",
 			// The session's next request finds it revoked.
-			"session ended by identity provider logout",
+			"session ended elsewhere",
 		},
 	}
 	e.endSession = e.journeyEnv.endSession(t)
