@@ -160,7 +160,7 @@ func streamTest(ctx context.Context, bins binaries, tmp string, n, userStreams i
 					return
 				}
 				if strings.HasPrefix(line, "event: signout") {
-					heard[i] = time.Now().Sub(began)
+					heard[i] = time.Since(began)
 					return
 				}
 			}
