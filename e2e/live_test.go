@@ -22,7 +22,10 @@ package e2e
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -49,6 +52,23 @@ func userAgent(ua string) BrowserOption {
 // iPhoneUA is the User-Agent of Safari on an iPhone, for device B: its
 // session is listed as "Safari on iOS".
 const iPhoneUA = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1"
+
+// viewShot saves what the tab's window shows (not the whole page) to
+// e2e/screenshots/<TestName>-<name>.png, after scrolling sel into the
+// middle of it: the pictures of the README (docs/live-*.png).
+func viewShot(t *testing.T, ctx context.Context, sel, name string) {
+	t.Helper()
+	s, _ := json.Marshal(sel)
+	run(t, ctx, "scroll to "+sel, chromedp.Evaluate[chromedp.Void](`document.querySelector(`+string(s)+`).scrollIntoView({block: 'center'})`))
+	png := get(t, ctx, "screenshot "+name, chromedp.CaptureScreenshot())
+	file := filepath.Join(e2eDir(t), "screenshots", screenshotNames.Replace(t.Name()+"-"+name)+".png")
+	if err := os.MkdirAll(filepath.Dir(file), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(file, png, 0o644); err != nil {
+		t.Errorf("screenshot %s: %v", name, err)
+	}
+}
 
 // streamState is the readyState of the page's session stream (0
 // connecting, 1 open, 2 closed), or -1 when the page has none. htmx keeps
@@ -171,6 +191,7 @@ func TestLiveSignOut(t *testing.T) {
 		clientID: client.ClientID, wantEmail: defaultWantedEmail,
 	}
 	deviceA := newBrowser(t, windowSize(1280, 800))
+	run(t, deviceA, "a 1280x800 viewport", chromedp.EmulateViewport(1280, 800))
 	deviceB := newBrowser(t, phoneSize(), userAgent(iPhoneUA))
 	e.signInFromHome(t, deviceA, "")
 	e.signInFromHome(t, deviceB, "")
@@ -185,6 +206,7 @@ func TestLiveSignOut(t *testing.T) {
 		bVisits--
 	}
 	screenshot(t, deviceB, "phone-01-profile-sessions")
+	viewShot(t, deviceB, "#sessions-card", "view-phone-sessions")
 
 	navigate(t, deviceA, proxyURL+"/profile")
 	waitVisible(t, deviceA, "#sessions-card")
@@ -195,12 +217,14 @@ func TestLiveSignOut(t *testing.T) {
 		t.Errorf("A's own session is not the first row")
 	}
 	screenshot(t, deviceA, "desktop-01-profile-sessions")
+	viewShot(t, deviceA, "#sessions-card", "view-desktop-sessions")
 	start := time.Now()
 	click(t, deviceA, "#sessions-list button[data-revoke]")
 	took := waitLive(t, deviceB, "B's profile shows it is signed out", noticeJS, start)
 	t.Logf("A ended B's session from the list: B's open profile page swapped %v after the click", took.Round(time.Millisecond))
 	checkSwappedInPlace(t, deviceB, "B after the revoke")
 	screenshot(t, deviceB, "phone-02-signed-out-live")
+	viewShot(t, deviceB, "#signed-out-notice", "view-phone-signed-out")
 	waitJS(t, deviceA, "A's card lists A alone",
 		`document.querySelectorAll('#sessions-list .session-row').length === 1 && !document.querySelector('#sessions-revoke-others')`, stepTimeout)
 	screenshot(t, deviceA, "desktop-02-after-revoke")
@@ -242,6 +266,7 @@ func TestLiveSignOut(t *testing.T) {
 	checkSwappedInPlace(t, deviceA, "the first tab after the sign-out in the second")
 	e.followSignOut(t, second)
 	screenshot(t, deviceA, "desktop-04-account-signed-out-live")
+	viewShot(t, deviceA, "#signed-out-notice", "view-desktop-signed-out")
 
 	// B's page opened its stream once: no reconnect after the signout
 	// (the stream's retry is 3 s, and the steps above took longer).

@@ -203,6 +203,11 @@ func TestLoadBalancedJourney(t *testing.T) {
 		clientID: client.ClientID, wantEmail: defaultWantedEmail,
 	}
 	ctx := newBrowser(t)
+	// Round robin alternates per request, and this journey counts which
+	// instance serves each page: the pages' session streams would take
+	// every other turn, so the browser blocks them here. TestLiveSignOut
+	// runs them through the same blocks.
+	blockSessionStream(t, ctx)
 
 	// Sign in, then pages: each request goes to the next instance.
 	e.signInFromHome(t, ctx, "01-signed-in")
