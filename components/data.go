@@ -10,9 +10,12 @@
 package components
 
 import (
+	"html"
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/a-h/templ"
 
 	"github.com/signet-auth/signet/auth"
 )
@@ -168,6 +171,11 @@ type ProfileCardData struct {
 // one is missing.
 const htmxConfig = `{"includeIndicatorStyles":false,"allowEval":false,"allowScriptTags":false,"selfRequestsOnly":true,"historyCacheSize":0,` +
 	`"responseHandling":[{"code":"204","swap":false},{"code":"304","swap":false},{"code":"403","swap":true,"error":false},{"code":"[23]..","swap":true},{"code":"[45]..","swap":false,"error":true},{"code":"...","swap":false}]}`
+
+// htmxConfigMeta is the <meta name="htmx-config"> element, escaped once:
+// the same markup as <meta name="htmx-config" content={ htmxConfig }/>,
+// which escapes the constant again on every page.
+var htmxConfigMeta = templ.Raw(`<meta name="htmx-config" content="` + html.EscapeString(htmxConfig) + `">`)
 
 // visibleAgain is the hx-trigger that refreshes a fragment when the
 // window gets the focus back (the tab is shown again, the visitor returns
