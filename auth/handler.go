@@ -3,7 +3,6 @@ package auth
 import (
 	"encoding/json"
 	"net/http"
-	"strings"
 )
 
 // Handler serves the routes under BasePath (Auth.js's REST API):
@@ -152,13 +151,3 @@ func wantsHTMX(r *http.Request) bool {
 	return r.Header.Get("HX-Request") == "true" && r.Header.Get("HX-Boosted") != "true"
 }
 
-// relativeTo returns u's path and query when u is on origin, else "/".
-// A path that starts with "//" or "/\" is "/" too: on its own it would be
-// read as a protocol-relative URL to another host.
-func relativeTo(u, origin string) string {
-	if rest, ok := strings.CutPrefix(u, origin); ok && strings.HasPrefix(rest, "/") &&
-		!strings.HasPrefix(rest, "//") && !strings.HasPrefix(rest, `/\`) {
-		return rest
-	}
-	return "/"
-}

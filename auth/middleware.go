@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"net/http"
-	"net/url"
 	"strings"
 )
 
@@ -194,14 +193,8 @@ func (a *Auth) Require(next http.Handler) http.Handler {
 // requireSignIn sends a signed-out visitor to the sign-in page.
 func (a *Auth) requireSignIn(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "no-store")
-	back := r.URL.RequestURI()
+	back := a.CurrentPath(r)
 	if wantsHTMX(r) {
-		back = "/"
-		if cur := r.Header.Get("HX-Current-URL"); cur != "" {
-			if u, err := url.Parse(cur); err == nil && u.Host == a.originURL(r).Host {
-				back = u.RequestURI()
-			}
-		}
 		w.Header().Set("HX-Redirect", a.SignInURL(back))
 		w.WriteHeader(http.StatusOK)
 		return

@@ -1,50 +1,6 @@
 package auth
 
-import (
-	"net/url"
-	"strings"
-)
-
-// sameOrigin returns target as a URL on base's origin when it is one, and
-// ok == false otherwise. Accepted: a path starting with a single "/" (not
-// "//" or "/\"), or an absolute http(s) URL with base's scheme and host.
-// Rejected: other origins, protocol-relative URLs, backslashes, control
-// characters, javascript: and every other scheme.
-func sameOrigin(target string, base *url.URL) (string, bool) {
-	if target == "" || len(target) > 2048 {
-		return "", false
-	}
-	for _, r := range target {
-		if r < 0x20 || r == 0x7f || r == '\\' {
-			return "", false
-		}
-	}
-	if strings.HasPrefix(target, "/") {
-		if strings.HasPrefix(target, "//") {
-			return "", false
-		}
-		u, err := url.Parse(target)
-		if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil {
-			return "", false
-		}
-		return base.Scheme + "://" + base.Host + u.RequestURI() + fragment(u), true
-	}
-	u, err := url.Parse(target)
-	if err != nil || u.User != nil || u.Opaque != "" {
-		return "", false
-	}
-	if !strings.EqualFold(u.Scheme, base.Scheme) || !strings.EqualFold(u.Host, base.Host) {
-		return "", false
-	}
-	return base.Scheme + "://" + base.Host + u.RequestURI() + fragment(u), true
-}
-
-func fragment(u *url.URL) string {
-	if u.Fragment == "" {
-		return ""
-	}
-	return "#" + u.EscapedFragment()
-}
+import "net/url"
 
 // RedirectParams are the Redirect callback's inputs.
 type RedirectParams struct {

@@ -5,8 +5,6 @@ import (
 	"context"
 	"io"
 	"net/http"
-	"net/http/httptest"
-	"net/url"
 	"slices"
 	"strings"
 	"testing"
@@ -18,51 +16,6 @@ import (
 	"golang.org/x/net/html"
 	"golang.org/x/net/html/atom"
 )
-
-// FuzzCurrentURL: the HX-Current-URL header is the browser's word, and
-// currentURL turns it into the callbackUrl of the page's sign-in form and
-// link. Whatever the header, the result is a path of the request's own
-// origin: it starts with one "/", and resolved against the request's URL
-// it stays on the request's host.
-func FuzzCurrentURL(f *testing.F) {
-	for _, s := range []string{
-		"http://example.com/profile?x=1",
-		"http://example.com",
-		"http://example.com//evil.example/x",
-		"http://example.com/\\evil.example",
-		"http://example.com/%2F%2Fevil.example",
-		"http://example.com/a/../..//evil.example",
-		"http://evil.example/profile",
-		"//example.com/profile",
-		"http://user@example.com/profile",
-		"http://example.com:80/profile",
-		"http://example.com/?callbackUrl=//evil.example",
-		"http://example.com/#//evil.example",
-		"javascript:alert(1)",
-		"/profile",
-		"http://example.com/\t/evil.example",
-		"",
-	} {
-		f.Add(s)
-	}
-	base, _ := url.Parse("http://example.com/fragments/nav")
-	f.Fuzz(func(t *testing.T, header string) {
-		r := httptest.NewRequest(http.MethodGet, base.String(), nil)
-		r.Header.Set("HX-Request", "true")
-		r.Header.Set("HX-Current-URL", header)
-		got := currentURL(r)
-		if !strings.HasPrefix(got, "/") || strings.HasPrefix(got, "//") || strings.HasPrefix(got, `/\`) {
-			t.Fatalf("currentURL(%q) = %q: not a path of this origin", header, got)
-		}
-		u, err := base.Parse(got)
-		if err != nil {
-			t.Fatalf("currentURL(%q) = %q does not parse: %v", header, got, err)
-		}
-		if u.Scheme != base.Scheme || u.Host != base.Host {
-			t.Fatalf("currentURL(%q) = %q resolves to %s, another origin", header, got, u)
-		}
-	})
-}
 
 // FuzzUserinfoAnswer: the IdP's userinfo answer is untrusted input that
 // the account page decodes and shows. Whatever the status, content type

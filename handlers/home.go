@@ -52,7 +52,7 @@ func handleNavFragment(a formsAuth, log *slog.Logger) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		a := perRequest(a)
 		fragment(w)
-		nav := navData(a, w, r, auth.SessionFromContext(r.Context()), currentURL(r))
+		nav := navData(a, w, r, auth.SessionFromContext(r.Context()), a.CurrentPath(r))
 		if unchanged(w, r, nav.ETag()) {
 			return
 		}

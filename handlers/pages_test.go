@@ -74,29 +74,6 @@ func TestNoDevIdP(t *testing.T) {
 	}
 }
 
-func TestCurrentURL(t *testing.T) {
-	t.Parallel()
-	for _, tc := range []struct {
-		target  string
-		headers map[string]string
-		want    string
-	}{
-		{"/profile?tab=1", nil, "/profile?tab=1"},
-		{"/fragments/nav", map[string]string{"HX-Request": "true", "HX-Current-URL": "http://example.com/profile?x=1"}, "/profile?x=1"},
-		{"/fragments/nav", map[string]string{"HX-Request": "true", "HX-Current-URL": "http://evil.example/profile"}, "/"},
-		{"/fragments/nav", map[string]string{"HX-Request": "true"}, "/"},
-		{"/fragments/nav", map[string]string{"HX-Request": "true", "HX-Current-URL": "http://example.com"}, "/"},
-	} {
-		r := httptest.NewRequest("GET", "http://example.com"+tc.target, nil)
-		for k, v := range tc.headers {
-			r.Header.Set(k, v)
-		}
-		if got := currentURL(r); got != tc.want {
-			t.Errorf("currentURL(%s, %v) = %q, want %q", tc.target, tc.headers, got, tc.want)
-		}
-	}
-}
-
 // TestMissingHTMXWarning: New warns at start when htmx was not vendored.
 func TestMissingHTMXWarning(t *testing.T) {
 	t.Parallel()

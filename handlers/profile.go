@@ -43,7 +43,7 @@ func handleProfileFragment(a formsAuth, log *slog.Logger) http.Handler {
 		s := auth.SessionFromContext(r.Context())
 		if s == nil { // only when mounted without Require
 			w.Header().Set("Cache-Control", "no-store")
-			w.Header().Set("HX-Redirect", a.SignInURL(currentURL(r)))
+			w.Header().Set("HX-Redirect", a.SignInURL(a.CurrentPath(r)))
 			w.WriteHeader(http.StatusOK)
 			return
 		}

@@ -120,7 +120,7 @@ func handleSignedOutFragment(a formsAuth, log *slog.Logger) http.Handler {
 			return
 		}
 		render(w, r, log, http.StatusOK, components.SignedOutNotice(components.SignedOutData{
-			SignIn:  signInAction(a, w, r, currentURL(r)),
+			SignIn:  signInAction(a, w, r, a.CurrentPath(r)),
 			HomeURL: pathHome,
 		}))
 	})

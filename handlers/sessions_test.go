@@ -171,5 +171,6 @@ func (stubForms) CSRFToken(http.ResponseWriter, *http.Request) string { return "
 func (stubForms) Providers(*http.Request) []auth.ProviderInfo {
 	return []auth.ProviderInfo{{ID: "test", Name: "Test IdP", SignInURL: "/api/auth/signin/test"}}
 }
-func (stubForms) SignInURL(cb string) string { return "/api/auth/signin?callbackUrl=" + cb }
-func (stubForms) BasePath() string           { return "/api/auth" }
+func (stubForms) SignInURL(cb string) string         { return "/api/auth/signin?callbackUrl=" + cb }
+func (stubForms) BasePath() string                   { return "/api/auth" }
+func (stubForms) CurrentPath(r *http.Request) string { return auth.ReturnPath(r.URL.RequestURI()) }

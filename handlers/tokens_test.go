@@ -30,6 +30,9 @@ func (s stubTokenAuth) Providers(*http.Request) []auth.ProviderInfo {
 }
 func (s stubTokenAuth) SignInURL(cb string) string { return "/api/auth/signin?callbackUrl=" + cb }
 func (s stubTokenAuth) BasePath() string           { return "/api/auth" }
+func (s stubTokenAuth) CurrentPath(r *http.Request) string {
+	return auth.ReturnPath(r.URL.RequestURI())
+}
 func (s stubTokenAuth) AccessToken(*http.Request) (auth.AccessTokenInfo, bool) {
 	return s.info, s.ok
 }

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"log/slog"
 	"net/http"
-	"net/url"
 	"strconv"
 	"strings"
 	"sync"
@@ -23,6 +22,8 @@ type formsAuth interface {
 	Providers(r *http.Request) []auth.ProviderInfo
 	SignInURL(callbackURL string) string
 	BasePath() string
+	// CurrentPath is the page the request is about, as a return path.
+	CurrentPath(r *http.Request) string
 }
 
 // csrfOnce asks auth for the CSRF token once per request, so that every
@@ -132,22 +133,6 @@ func profileCard(a formsAuth, w http.ResponseWriter, r *http.Request, s *auth.Se
 		SignOut:     signOutAction(a, w, r),
 		FragmentURL: pathProfileFragment,
 	}
-}
-
-// currentURL is the page the request is about, as a same-origin path: the
-// request's own, or for an htmx request the page it came from; "/" when it
-// is longer than auth.MaxReturnPathBytes.
-func currentURL(r *http.Request) string {
-	if r.Header.Get("HX-Request") == "true" {
-		if u, err := url.Parse(r.Header.Get("HX-Current-URL")); err == nil && u.Host == r.Host && u.Path != "" {
-			// A path that starts with "//" would read as another host.
-			if p := u.RequestURI(); strings.HasPrefix(p, "/") && !strings.HasPrefix(p, "//") {
-				return auth.ReturnPath(p)
-			}
-		}
-		return pathHome
-	}
-	return auth.ReturnPath(r.URL.RequestURI())
 }
 
 // render writes c with status. It renders into a buffer first so an error
