@@ -55,7 +55,10 @@ func (app *benchApp) RoundTrip(r *http.Request) (*http.Response, error) {
 	return resp, nil
 }
 
-func newBenchApp(tb testing.TB) *benchApp {
+func newBenchApp(tb testing.TB) *benchApp { return newBenchAppLog(tb, RequestLogAll) }
+
+// newBenchAppLog is newBenchApp with the request log mode given.
+func newBenchAppLog(tb testing.TB, requestLog RequestLog) *benchApp {
 	tb.Helper()
 	app := &benchApp{}
 	client := &http.Client{Transport: app}
@@ -92,7 +95,7 @@ func newBenchApp(tb testing.TB) *benchApp {
 		users = append(users, DevUser{Username: u.Username, Password: u.Password, Name: u.Name()})
 	}
 	app.auth = a
-	app.h = New(Deps{Auth: a, Logger: log, DevIdP: idp, DevUsers: users})
+	app.h = New(Deps{Auth: a, Logger: log, DevIdP: idp, DevUsers: users, RequestLog: requestLog})
 	return app
 }
 
@@ -181,7 +184,11 @@ func (w *discardWriter) reset() { clear(w.h); w.status, w.n = 0, 0 }
 // benchServe measures one GET of path through the whole app handler
 // (logging, security headers, session middleware, the page).
 func benchServe(b *testing.B, path string, headers map[string]string, signedIn bool, want string) {
-	app := newBenchApp(b)
+	benchServeLog(b, RequestLogAll, path, headers, signedIn, want)
+}
+
+func benchServeLog(b *testing.B, requestLog RequestLog, path string, headers map[string]string, signedIn bool, want string) {
+	app := newBenchAppLog(b, requestLog)
 	cookie := ""
 	if signedIn {
 		cookie = app.signIn(b)
@@ -227,6 +234,12 @@ func BenchmarkServeHome(b *testing.B) {
 // BenchmarkServeSession is GET /api/auth/session signed in.
 func BenchmarkServeSession(b *testing.B) {
 	benchServe(b, "/api/auth/session", nil, true, `"given_name":"Ada"`)
+}
+
+// BenchmarkServeSessionNoRequestLog is BenchmarkServeSession with
+// LOG_REQUESTS=off: the difference is what the request log line costs.
+func BenchmarkServeSessionNoRequestLog(b *testing.B) {
+	benchServeLog(b, RequestLogOff, "/api/auth/session", nil, true, `"given_name":"Ada"`)
 }
 
 // BenchmarkServeNavFragment is the htmx nav fragment signed in.

@@ -71,8 +71,9 @@ func (s *statusRecorder) Unwrap() http.ResponseWriter { return s.ResponseWriter 
 // duration, at ERROR for a 5xx status. It never logs query strings (the
 // callback's carries the code and state), headers or cookies. errorPage is
 // the auth error page's path: it shows a failure that was logged where it
-// happened (or a code typed by hand), so its 5xx is logged at INFO.
-func logRequests(next http.Handler, log *slog.Logger, errorPage string) http.Handler {
+// happened (or a code typed by hand), so its 5xx is logged at INFO. With
+// errorsOnly, only responses with a status of 400 or more are logged.
+func logRequests(next http.Handler, log *slog.Logger, errorPage string, errorsOnly bool) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		rec := &statusRecorder{ResponseWriter: w}
@@ -80,6 +81,9 @@ func logRequests(next http.Handler, log *slog.Logger, errorPage string) http.Han
 			status := rec.status
 			if status == 0 {
 				status = http.StatusOK
+			}
+			if errorsOnly && status < 400 {
+				return
 			}
 			level := slog.LevelInfo
 			switch {

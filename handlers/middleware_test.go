@@ -4,15 +4,18 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/a-h/templ"
+	"github.com/signet-auth/signet/auth"
 	"github.com/signet-auth/signet/components"
 )
 
@@ -200,9 +203,50 @@ func TestErrorPageVisitLogLevel(t *testing.T) {
 	var buf bytes.Buffer
 	h := logRequests(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusInternalServerError)
-	}), slog.New(slog.NewTextHandler(&buf, nil)), "/api/auth/error")
+	}), slog.New(slog.NewTextHandler(&buf, nil)), "/api/auth/error", false)
 	h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", "/profile", nil))
 	if !strings.Contains(buf.String(), "level=ERROR msg=request method=GET path=/profile status=500") {
 		t.Errorf("a 500 elsewhere is not logged at ERROR:\n%s", buf.String())
+	}
+}
+
+// TestRequestLogModes: RequestLog selects the requests that get a line — all,
+// those with an error status, or none — whatever the handler answers.
+func TestRequestLogModes(t *testing.T) {
+	statuses := []int{200, 302, 404, 500}
+	tests := []struct {
+		mode RequestLog
+		want []int // the statuses that get a line
+	}{
+		{"", statuses},
+		{RequestLogAll, statuses},
+		{RequestLogErrors, []int{404, 500}},
+		{RequestLogOff, nil},
+	}
+	for _, tt := range tests {
+		t.Run(string(tt.mode), func(t *testing.T) {
+			for _, status := range statuses {
+				var buf bytes.Buffer
+				a, err := auth.New(auth.Config{
+					Providers: []*auth.Provider{auth.NewProvider("oidc", "IdP", "http://127.0.0.1:1", "id", "secret")},
+					Secrets:   []string{"request-log-test-secret-0123456789abcdef"},
+					URL:       "http://app.test",
+				})
+				if err != nil {
+					t.Fatal(err)
+				}
+				h := New(Deps{Auth: a, Logger: slog.New(slog.NewTextHandler(&buf, nil)), RequestLog: tt.mode})
+				path := map[int]string{200: "/", 302: "/profile", 404: "/no-such-page", 500: "/api/auth/error?error=Configuration"}[status]
+				rec := httptest.NewRecorder()
+				h.ServeHTTP(rec, httptest.NewRequest("GET", path, nil))
+				if rec.Code != status {
+					t.Fatalf("GET %s = %d, want %d", path, rec.Code, status)
+				}
+				logged := strings.Contains(buf.String(), fmt.Sprintf("msg=request method=GET path=%s status=%d", strings.Split(path, "?")[0], status))
+				if want := slices.Contains(tt.want, status); logged != want {
+					t.Errorf("status %d logged = %v, want %v:\n%s", status, logged, want, buf.String())
+				}
+			}
+		})
 	}
 }

@@ -24,7 +24,27 @@ type Deps struct {
 	DevIdP http.Handler
 	// DevUsers are the development IdP's demo users, shown on home.
 	DevUsers []DevUser
+	// RequestLog says which requests get a line in the log: every one
+	// (RequestLogAll, the default), those answered with an error status
+	// (RequestLogErrors), or none (RequestLogOff).
+	RequestLog RequestLog
 }
+
+// RequestLog selects the requests the request log has a line for.
+type RequestLog string
+
+// The request logs. Whatever is chosen, failures are logged where they
+// happen (handler errors, an unavailable store, a panic).
+const (
+	// RequestLogAll logs every request: method, path, status, size and
+	// duration.
+	RequestLogAll RequestLog = "all"
+	// RequestLogErrors logs the requests answered with a status of 400 or
+	// more.
+	RequestLogErrors RequestLog = "errors"
+	// RequestLogOff logs no request lines.
+	RequestLogOff RequestLog = "off"
+)
 
 // DevUser is a demo user of the development identity provider.
 type DevUser struct{ Username, Password, Name string }
@@ -70,7 +90,9 @@ func New(d Deps) http.Handler {
 	h = withAppInfo(h, appInfo{basePath: a.BasePath(), devUsers: dev, assets: assets})
 	h = limitInput(h)
 	h = securityHeaders(h, a.BasePath()+"/frontchannel-logout")
-	h = logRequests(h, log, a.BasePath()+"/error")
+	if d.RequestLog != RequestLogOff {
+		h = logRequests(h, log, a.BasePath()+"/error", d.RequestLog == RequestLogErrors)
+	}
 	return h
 }
 

@@ -14,6 +14,7 @@ import (
 
 	"github.com/signet-auth/signet/auth"
 	"github.com/signet-auth/signet/auth/store/redisstore/redistest"
+	"github.com/signet-auth/signet/handlers"
 )
 
 // testSecret is a strong AUTH_SECRET.
@@ -210,5 +211,32 @@ func TestStoreFromEnv(t *testing.T) {
 				t.Errorf("store = %q, want %q", where, tt.want)
 			}
 		})
+	}
+}
+
+// TestRequestLogFromEnv: LOG_REQUESTS is all (the default), errors or
+// off, in any case; anything else names LOG_REQUESTS.
+func TestRequestLogFromEnv(t *testing.T) {
+	tests := []struct {
+		value string
+		want  handlers.RequestLog
+		err   bool
+	}{
+		{"", handlers.RequestLogAll, false},
+		{"all", handlers.RequestLogAll, false},
+		{" Errors ", handlers.RequestLogErrors, false},
+		{"OFF", handlers.RequestLogOff, false},
+		{"sampled", "", true},
+		{"none", "", true},
+	}
+	for _, tt := range tests {
+		getenv, _ := mapEnv(map[string]string{"LOG_REQUESTS": tt.value})
+		got, err := requestLogFrom(getenv)
+		if (err != nil) != tt.err || got != tt.want {
+			t.Errorf("LOG_REQUESTS=%q: %q, %v; want %q, error %v", tt.value, got, err, tt.want, tt.err)
+		}
+		if err != nil && !strings.Contains(err.Error(), "LOG_REQUESTS") {
+			t.Errorf("LOG_REQUESTS=%q: the error does not name LOG_REQUESTS: %v", tt.value, err)
+		}
 	}
 }

@@ -91,6 +91,18 @@ func newLogger(getenv func(string) string, w io.Writer) *slog.Logger {
 	return slog.New(slog.NewTextHandler(w, opts))
 }
 
+// requestLogFrom reads LOG_REQUESTS: all (the default), errors or off.
+func requestLogFrom(getenv func(string) string) (handlers.RequestLog, error) {
+	switch v := handlers.RequestLog(strings.ToLower(strings.TrimSpace(getenv("LOG_REQUESTS")))); v {
+	case "":
+		return handlers.RequestLogAll, nil
+	case handlers.RequestLogAll, handlers.RequestLogErrors, handlers.RequestLogOff:
+		return v, nil
+	default:
+		return "", &auth.ConfigError{Var: "LOG_REQUESTS", Problem: fmt.Sprintf("%q is not all, errors or off", string(v))}
+	}
+}
+
 // app is the wired program, ready to serve.
 type app struct {
 	addr      string
@@ -134,7 +146,11 @@ func configure(getenv func(string) string, environ []string, log *slog.Logger) (
 	cfg.Store = st
 	log.Info("session store", "store", where, "strategy", string(cfg.Session.Strategy))
 	publicURL := origin(cfg.URL)
-	deps := handlers.Deps{Logger: log}
+	requestLog, err := requestLogFrom(getenv)
+	if err != nil {
+		return nil, err
+	}
+	deps := handlers.Deps{Logger: log, RequestLog: requestLog}
 	dev := len(cfg.Providers) == 0
 	defaultOrigin := false // the development origin, http://localhost:PORT
 	if dev {
