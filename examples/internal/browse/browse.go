@@ -13,10 +13,12 @@ import (
 	"testing"
 )
 
-// Page is a response after redirects: where it ended, its status and body.
+// Page is a response after redirects: where it ended, its status, header
+// and body.
 type Page struct {
 	URL    *url.URL
 	Status int
+	Header http.Header
 	Body   string
 }
 
@@ -99,25 +101,32 @@ func (b *Browser) do(req *http.Request) Page {
 	if err != nil {
 		b.t.Fatal(err)
 	}
-	return Page{URL: resp.Request.URL, Status: resp.StatusCode, Body: string(body)}
+	return Page{URL: resp.Request.URL, Status: resp.StatusCode, Header: resp.Header, Body: string(body)}
 }
 
 // Field returns the value of the first form field called name in body,
 // whatever the order of the tag's attributes.
 func Field(t *testing.T, body, name string) string {
 	t.Helper()
-	i := strings.Index(body, `name="`+name+`"`)
+	return Attr(t, body, `name="`+name+`"`, "value")
+}
+
+// Attr returns the attribute attr of the first tag in body that holds
+// marker (an attribute such as name="csrfToken").
+func Attr(t *testing.T, body, marker, attr string) string {
+	t.Helper()
+	i := strings.Index(body, marker)
 	if i < 0 {
-		t.Fatalf("no %s field in:\n%s", name, body)
+		t.Fatalf("no tag with %s in:\n%s", marker, body)
 	}
 	start, end := strings.LastIndexByte(body[:i], '<'), strings.IndexByte(body[i:], '>')
 	if start < 0 || end < 0 {
-		t.Fatalf("the %s field is not in a tag:\n%s", name, body)
+		t.Fatalf("%s is not in a tag:\n%s", marker, body)
 	}
 	tag := body[start : i+end]
-	_, value, ok := strings.Cut(tag, ` value="`)
+	_, value, ok := strings.Cut(tag, " "+attr+`="`)
 	if !ok {
-		t.Fatalf("the %s field has no value: %s", name, tag)
+		t.Fatalf("the tag with %s has no %s: %s", marker, attr, tag)
 	}
 	return html.UnescapeString(value[:strings.IndexByte(value, '"')])
 }
