@@ -11,10 +11,12 @@ package e2e
 // a restart of the app.
 
 import (
+	"fmt"
 	"io"
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -28,9 +30,18 @@ const outageLine = "session store unavailable"
 // following no redirect.
 func plainGet(t testing.TB, base, path, cookie string, header map[string]string) (*http.Response, string) {
 	t.Helper()
-	req, err := http.NewRequest(http.MethodGet, base+path, nil)
+	resp, body, err := tryGet(base, path, cookie, header)
 	if err != nil {
 		t.Fatal(err)
+	}
+	return resp, body
+}
+
+// tryGet is plainGet that returns its error, for use in goroutines.
+func tryGet(base, path, cookie string, header map[string]string) (*http.Response, string, error) {
+	req, err := http.NewRequest(http.MethodGet, base+path, nil)
+	if err != nil {
+		return nil, "", err
 	}
 	if cookie != "" {
 		req.Header.Set("Cookie", cookie)
@@ -40,14 +51,41 @@ func plainGet(t testing.TB, base, path, cookie string, header map[string]string)
 	}
 	resp, err := plainClient.Do(req)
 	if err != nil {
-		t.Fatalf("GET %s%s: %v", base, path, err)
+		return nil, "", fmt.Errorf("GET %s%s: %w", base, path, err)
 	}
 	defer resp.Body.Close()
 	b, err := io.ReadAll(resp.Body)
 	if err != nil {
-		t.Fatalf("GET %s%s: %v", base, path, err)
+		return nil, "", fmt.Errorf("GET %s%s: %w", base, path, err)
 	}
-	return resp, string(b)
+	return resp, string(b), nil
+}
+
+// checkDown checks one request with the session while the store is down:
+// 503 with the Unavailable page, HX-Retarget for htmx, the session cookie
+// untouched.
+func checkDown(t *testing.T, round int, base, path string, hx bool, cookie string) {
+	header := map[string]string{}
+	what := "GET " + path
+	if hx {
+		header["HX-Request"] = "true"
+		header["HX-Current-URL"] = base + "/profile"
+		what = "htmx " + what
+	}
+	resp, body, err := tryGet(base, path, cookie, header)
+	if err != nil {
+		t.Errorf("round %d: %v", round, err)
+		return
+	}
+	if resp.StatusCode != http.StatusServiceUnavailable || !strings.Contains(body, "Unavailable") {
+		t.Errorf("round %d, Redis down: %s = %s %.200q, want 503 with the Unavailable page", round, what, resp.Status, body)
+	}
+	if hx && resp.Header.Get("HX-Retarget") != "body" {
+		t.Errorf("round %d: %s: HX-Retarget %q, want body", round, what, resp.Header.Get("HX-Retarget"))
+	}
+	if set := clearsSession(resp); len(set) > 0 {
+		t.Errorf("round %d: %s touched the session cookie while Redis was down: %v", round, what, set)
+	}
 }
 
 // clearsSession reports the Set-Cookie lines of resp that set or clear a
@@ -136,10 +174,11 @@ func TestRedisDownAndBack(t *testing.T) {
 				t.Errorf("the browser's session cookie changed while Redis was down")
 			}
 
-			// Every request that carries the session, twice over: 503, the
-			// Unavailable page, nothing cleared; htmx requests are told to
-			// put the page in the body.
+			// Every request that carries the session, all at once, twice
+			// over: 503, the Unavailable page, nothing cleared; htmx
+			// requests are told to put the page in the body.
 			check := func(round int) {
+				var wg sync.WaitGroup
 				for _, tc := range []struct {
 					path string
 					hx   bool
@@ -147,26 +186,9 @@ func TestRedisDownAndBack(t *testing.T) {
 					{"/", false}, {"/profile", false}, {"/account", false}, {"/api/auth/session", false},
 					{"/fragments/profile", true}, {"/fragments/nav", true},
 				} {
-					header := map[string]string{}
-					if tc.hx {
-						header["HX-Request"] = "true"
-						header["HX-Current-URL"] = app.URL + "/profile"
-					}
-					resp, body := plainGet(t, app.URL, tc.path, cookie, header)
-					what := "GET " + tc.path
-					if tc.hx {
-						what = "htmx " + what
-					}
-					if resp.StatusCode != http.StatusServiceUnavailable || !strings.Contains(body, "Unavailable") {
-						t.Errorf("round %d, Redis down: %s = %s %.200q, want 503 with the Unavailable page", round, what, resp.Status, body)
-					}
-					if tc.hx && resp.Header.Get("HX-Retarget") != "body" {
-						t.Errorf("round %d: %s: HX-Retarget %q, want body", round, what, resp.Header.Get("HX-Retarget"))
-					}
-					if set := clearsSession(resp); len(set) > 0 {
-						t.Errorf("round %d: %s touched the session cookie while Redis was down: %v", round, what, set)
-					}
+					wg.Go(func() { checkDown(t, round, app.URL, tc.path, tc.hx, cookie) })
 				}
+				wg.Wait()
 			}
 			check(1)
 			logged := logLinesOutsideRequests(app.Logs())
