@@ -20,9 +20,23 @@ func (s *Store) Get(_ context.Context, key string) ([]byte, error) {
 		return nil, err
 	}
 	now := nanos(s.now())
+	if s.closed.Load() {
+		return nil, store.ErrClosed
+	}
+	if v, found, ok := s.cache.get(key, now); ok {
+		if !found {
+			return nil, store.ErrNotFound
+		}
+		return v, nil
+	}
+	gen := s.cache.start()
 	var out []byte
+	var exp int64
 	err := s.view(func(tx *bolt.Tx) error {
-		_, v, ok, err := live(tx.Bucket(bucketKV), []byte(key), now)
+		var ok bool
+		var v []byte
+		var err error
+		exp, v, ok, err = live(tx.Bucket(bucketKV), []byte(key), now)
 		if err != nil {
 			return err
 		}
@@ -37,8 +51,12 @@ func (s *Store) Get(_ context.Context, key string) ([]byte, error) {
 	})
 	switch {
 	case err == nil:
+		s.cache.put(key, gen, &cached{value: bytes.Clone(out), expires: exp, found: true})
 		return out, nil
-	case errors.Is(err, store.ErrNotFound), errors.Is(err, store.ErrClosed):
+	case errors.Is(err, store.ErrNotFound):
+		s.cache.put(key, gen, &cached{})
+		return nil, err
+	case errors.Is(err, store.ErrClosed):
 		return nil, err
 	}
 	return nil, fmt.Errorf("filestore: get %q: %w", keyKind(key), err)
@@ -57,6 +75,7 @@ func (s *Store) Set(_ context.Context, key string, value []byte, expires time.Ti
 		}
 		return b.Put([]byte(key), encode(exp, value))
 	})
+	s.cache.drop(key)
 	return wrap("set", key, err)
 }
 
@@ -79,6 +98,7 @@ func (s *Store) Add(_ context.Context, key string, value []byte, expires time.Ti
 		}
 		return b.Put([]byte(key), encode(exp, value))
 	})
+	s.cache.drop(key)
 	if err != nil {
 		return false, wrap("add", key, err)
 	}
@@ -93,6 +113,7 @@ func (s *Store) Delete(_ context.Context, key string) error {
 	err := s.update(func(tx *bolt.Tx) error {
 		return tx.Bucket(bucketKV).Delete([]byte(key))
 	})
+	s.cache.drop(key)
 	return wrap("delete", key, err)
 }
 
@@ -113,6 +134,7 @@ func (s *Store) DeleteIf(_ context.Context, key string, value []byte) (bool, err
 		deleted = true
 		return b.Delete([]byte(key))
 	})
+	s.cache.drop(key)
 	if err != nil {
 		return false, wrap("delete-if", key, err)
 	}
@@ -144,6 +166,7 @@ func (s *Store) Max(_ context.Context, key string, n int64, expires time.Time) e
 		}
 		return b.Put([]byte(key), encode(until, strconv.AppendInt(nil, num, 10)))
 	})
+	s.cache.drop(key)
 	return wrap("max", key, err)
 }
 

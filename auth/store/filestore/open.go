@@ -66,6 +66,8 @@ type Store struct {
 
 	mu   sync.Mutex
 	subs map[string]map[*sub]struct{}
+
+	cache readCache // what Get read
 }
 
 // Open opens the store in the file at path, creating the file and its
