@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/signet-auth/signet/auth"
+	"github.com/signet-auth/signet/components"
 )
 
 // TestSessionsCardOnProfile: two browsers signed in as the same user; each
@@ -174,3 +175,25 @@ func (stubForms) Providers(*http.Request) []auth.ProviderInfo {
 func (stubForms) SignInURL(cb string) string         { return "/api/auth/signin?callbackUrl=" + cb }
 func (stubForms) BasePath() string                   { return "/api/auth" }
 func (stubForms) CurrentPath(r *http.Request) string { return auth.ReturnPath(r.URL.RequestURI()) }
+
+// TestLiveShell: only a signed-in session whose tokens are still good
+// listens to its stream; one whose refresh failed for good (its stream
+// would say signout at once) and a signed-out page do not.
+func TestLiveShell(t *testing.T) {
+	for _, tc := range []struct {
+		name      string
+		s         *auth.Session
+		signedOut string
+		want      components.Shell
+	}{
+		{"signed in", &auth.Session{}, "/fragments/signed-out", components.Shell{SessionStream: "/api/auth/session/stream", SignedOutURL: "/fragments/signed-out"}},
+		{"home", &auth.Session{}, "", components.Shell{SessionStream: "/api/auth/session/stream"}},
+		{"refresh failed", &auth.Session{Error: "RefreshTokenError"}, "/fragments/signed-out", components.Shell{}},
+		{"signed out", nil, "/fragments/signed-out", components.Shell{}},
+	} {
+		got := liveShell(stubForms{}, components.Shell{}, tc.s, tc.signedOut)
+		if got.SessionStream != tc.want.SessionStream || got.SignedOutURL != tc.want.SignedOutURL {
+			t.Errorf("%s: stream %q, signed-out %q; want %q, %q", tc.name, got.SessionStream, got.SignedOutURL, tc.want.SessionStream, tc.want.SignedOutURL)
+		}
+	}
+}
