@@ -34,7 +34,7 @@ type Auth struct {
 	crossOrigin *http.CrossOriginProtection
 	fixedOrigin *url.URL
 	basePath    string
-	jars        [2]cookieJar // the cookies' names and attributes on http and on https
+	jars        [2]cookieWriter // the cookies' names and attributes on http and on https
 }
 
 // Defaults for Config fields left zero.
@@ -112,7 +112,7 @@ func New(cfg Config) (*Auth, error) {
 	}
 	a.basePath = "/" + strings.Trim(a.basePath, "/")
 	for i, secure := range []bool{false, true} {
-		a.jars[i] = cookieJar{names: newCookieNames(a.cfg.CookiePrefix, secure), secure: secure}
+		a.jars[i] = cookieWriter{names: newCookieNames(a.cfg.CookiePrefix, secure), secure: secure}
 	}
 	var err error
 	if a.sessionKeys, err = newKeyring(cfg.Secrets, "signet session", a.cfg.Session.MaxAge); err != nil {
@@ -245,7 +245,7 @@ func (a *Auth) secure(r *http.Request) bool {
 	return a.originURL(r).Scheme == "https"
 }
 
-func (a *Auth) jar(r *http.Request) cookieJar {
+func (a *Auth) cookiesFor(r *http.Request) cookieWriter {
 	if a.secure(r) {
 		return a.jars[1]
 	}

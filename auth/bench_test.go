@@ -206,7 +206,7 @@ func benchCookies(tb testing.TB, a *Auth, rec *Record) []*http.Cookie {
 	tb.Helper()
 	r := httptest.NewRequest(http.MethodGet, "http://app.bench/", nil)
 	w := httptest.NewRecorder()
-	if _, err := a.sessions.save(w, r, a.jar(r), rec, ""); err != nil {
+	if _, err := a.sessions.save(w, r, a.cookiesFor(r), rec, ""); err != nil {
 		tb.Fatal(err)
 	}
 	return w.Result().Cookies()

@@ -20,7 +20,7 @@ func (a *Auth) handleCallback(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ctx := r.Context()
-	jar := a.jar(r)
+	cw := a.cookiesFor(r)
 	if err := r.ParseForm(); err != nil {
 		a.fail(w, r, errorf(ErrOAuthCallback, "parse callback: %w", err))
 		return
@@ -28,7 +28,7 @@ func (a *Auth) handleCallback(w http.ResponseWriter, r *http.Request) {
 	// The flow cookies are one-time: they go whatever happens next. They
 	// are cleared now, while the headers can still change: a deferred
 	// clear would run after the redirect has written them.
-	clearFlow(w, jar)
+	clearFlow(w, cw)
 
 	if e := r.Form.Get("error"); e != "" {
 		code := ErrOAuthCallback
@@ -38,21 +38,21 @@ func (a *Auth) handleCallback(w http.ResponseWriter, r *http.Request) {
 		a.fail(w, r, errorf(code, "provider %q returned error %q: %.200q", p.ID, e, r.Form.Get("error_description")))
 		return
 	}
-	if err := a.checkState(r, jar, p.ID, r.Form.Get("state")); err != nil {
+	if err := a.checkState(r, cw, p.ID, r.Form.Get("state")); err != nil {
 		a.fail(w, r, &Error{Code: ErrVerification, Err: err})
 		return
 	}
-	verifier, err := a.readFlow(r, jar.names.pkce, sealPKCE, p.ID)
+	verifier, err := a.readFlow(r, cw.names.pkce, sealPKCE, p.ID)
 	if err != nil {
 		a.fail(w, r, &Error{Code: ErrVerification, Err: err})
 		return
 	}
-	nonce, err := a.readFlow(r, jar.names.nonce, sealNonce, p.ID)
+	nonce, err := a.readFlow(r, cw.names.nonce, sealNonce, p.ID)
 	if err != nil {
 		a.fail(w, r, &Error{Code: ErrVerification, Err: err})
 		return
 	}
-	target, err := a.readFlow(r, jar.names.callbackURL, sealCallbackURL, p.ID)
+	target, err := a.readFlow(r, cw.names.callbackURL, sealCallbackURL, p.ID)
 	if err != nil {
 		target = "/"
 	}
@@ -73,11 +73,11 @@ func (a *Auth) handleCallback(w http.ResponseWriter, r *http.Request) {
 	}
 	// The new session replaces any this browser had, which ends: a copy
 	// of its cookie dies with it.
-	if old, oldID, err := a.sessions.load(r, jar); err == nil {
+	if old, oldID, err := a.sessions.load(r, cw); err == nil {
 		_ = a.state.endSession(ctx, old, oldID)
 	}
 	rec.Handle = randomString(16)
-	id, err := a.sessions.save(w, r, jar, rec, "")
+	id, err := a.sessions.save(w, r, cw, rec, "")
 	if err != nil {
 		a.fail(w, r, storeError(err, "save session"))
 		return

@@ -22,15 +22,15 @@ type flowValue struct {
 	E int64 `json:"e,omitempty"`
 }
 
-// setFlow seals value for provider into the cookie name (one of the jar's
+// setFlow seals value for provider into the cookie name (one of cw's
 // flow cookie names), valid for 15 minutes.
-func (a *Auth) setFlow(w http.ResponseWriter, jar cookieJar, name, sealAs, provider, value string) error {
+func (a *Auth) setFlow(w http.ResponseWriter, cw cookieWriter, name, sealAs, provider, value string) error {
 	b, _ := json.Marshal(flowValue{V: value, P: provider, E: a.now().Add(flowMaxAge).Unix()})
 	v, err := a.flowKeys.seal(sealAs, b)
 	if err != nil {
 		return fmt.Errorf("seal %s: %w", sealAs, err)
 	}
-	jar.set(w, name, v, a.now().Add(flowMaxAge))
+	cw.set(w, name, v, a.now().Add(flowMaxAge))
 	return nil
 }
 
@@ -67,8 +67,8 @@ const (
 )
 
 // checkState compares the state the IdP sent back with the state cookie.
-func (a *Auth) checkState(r *http.Request, jar cookieJar, provider, got string) error {
-	want, err := a.readFlow(r, jar.names.state, sealState, provider)
+func (a *Auth) checkState(r *http.Request, cw cookieWriter, provider, got string) error {
+	want, err := a.readFlow(r, cw.names.state, sealState, provider)
 	if err != nil {
 		return err
 	}
@@ -82,8 +82,8 @@ func (a *Auth) checkState(r *http.Request, jar cookieJar, provider, got string) 
 }
 
 // clearFlow expires the sign-in flow cookies: they are one-time.
-func clearFlow(w http.ResponseWriter, jar cookieJar) {
-	for _, n := range []string{jar.names.state, jar.names.pkce, jar.names.nonce, jar.names.callbackURL} {
-		jar.clear(w, n)
+func clearFlow(w http.ResponseWriter, cw cookieWriter) {
+	for _, n := range []string{cw.names.state, cw.names.pkce, cw.names.nonce, cw.names.callbackURL} {
+		cw.clear(w, n)
 	}
 }

@@ -122,7 +122,6 @@ type Trigger string
 // JWT callback triggers.
 const (
 	TriggerSignIn  Trigger = "signIn"
-	TriggerUpdate  Trigger = "update"
 	TriggerRefresh Trigger = "refresh"
 )
 

@@ -46,14 +46,14 @@ func (n cookieNames) all() []string {
 	return []string{n.session, n.csrf, n.callbackURL, n.pkce, n.state, n.nonce, n.logoutState}
 }
 
-// cookieJar writes cookies with Signet's attributes: HttpOnly,
+// cookieWriter writes cookies with Signet's attributes: HttpOnly,
 // SameSite=Lax, Path=/, Secure on https.
-type cookieJar struct {
+type cookieWriter struct {
 	names  cookieNames
 	secure bool
 }
 
-func (j cookieJar) set(w http.ResponseWriter, name, value string, expires time.Time) {
+func (j cookieWriter) set(w http.ResponseWriter, name, value string, expires time.Time) {
 	c := &http.Cookie{
 		Name:     name,
 		Value:    value,
@@ -68,7 +68,7 @@ func (j cookieJar) set(w http.ResponseWriter, name, value string, expires time.T
 	http.SetCookie(w, c)
 }
 
-func (j cookieJar) clear(w http.ResponseWriter, name string) {
+func (j cookieWriter) clear(w http.ResponseWriter, name string) {
 	http.SetCookie(w, &http.Cookie{
 		Name:     name,
 		Value:    "",
@@ -84,7 +84,7 @@ func (j cookieJar) clear(w http.ResponseWriter, name string) {
 // setChunked writes value under name, split into name.0, name.1, … when it
 // is longer than chunkSize, and expires every chunk of an earlier, longer
 // value that the request still carries.
-func (j cookieJar) setChunked(w http.ResponseWriter, r *http.Request, name, value string, expires time.Time) {
+func (j cookieWriter) setChunked(w http.ResponseWriter, r *http.Request, name, value string, expires time.Time) {
 	old := chunkNames(r, name)
 	written := map[string]bool{}
 	if len(value) <= chunkSize {
@@ -107,7 +107,7 @@ func (j cookieJar) setChunked(w http.ResponseWriter, r *http.Request, name, valu
 }
 
 // clearChunked expires name and every name.N chunk the request carries.
-func (j cookieJar) clearChunked(w http.ResponseWriter, r *http.Request, name string) {
+func (j cookieWriter) clearChunked(w http.ResponseWriter, r *http.Request, name string) {
 	names := chunkNames(r, name)
 	if len(names) == 0 {
 		names = []string{name}

@@ -64,13 +64,13 @@ func replay(w *httptest.ResponseRecorder) *http.Request {
 func TestSetChunkedSizes(t *testing.T) {
 	sizes := []int{1, 100, chunkSize - 1, chunkSize, chunkSize + 1, 2 * chunkSize, 2*chunkSize + 1, 3*chunkSize + 5, 10 * chunkSize}
 	for _, secure := range []bool{false, true} {
-		jar := cookieJar{names: newCookieNames("signet", secure), secure: secure}
-		name := jar.names.session
+		cw := cookieWriter{names: newCookieNames("signet", secure), secure: secure}
+		name := cw.names.session
 		for _, n := range sizes {
 			t.Run(fmt.Sprintf("secure=%v/%d", secure, n), func(t *testing.T) {
 				value := strings.Repeat("abcdefghij", n/10+1)[:n]
 				w := httptest.NewRecorder()
-				jar.setChunked(w, requestWith(""), name, value, time.Now().Add(time.Hour))
+				cw.setChunked(w, requestWith(""), name, value, time.Now().Add(time.Hour))
 				set := w.Result().Cookies()
 
 				var wantNames []string
@@ -106,7 +106,7 @@ func TestSetChunkedSizes(t *testing.T) {
 }
 
 func TestSetChunkedExpiresOldCookies(t *testing.T) {
-	jar := cookieJar{names: newCookieNames("signet", false)}
+	cw := cookieWriter{names: newCookieNames("signet", false)}
 	const n = "signet.session-token"
 	tests := []struct {
 		name        string
@@ -129,7 +129,7 @@ func TestSetChunkedExpiresOldCookies(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			w := httptest.NewRecorder()
-			jar.setChunked(w, requestWith(tt.have), n, strings.Repeat("v", tt.size), time.Now().Add(time.Hour))
+			cw.setChunked(w, requestWith(tt.have), n, strings.Repeat("v", tt.size), time.Now().Add(time.Hour))
 			var set, cleared []string
 			for _, c := range w.Result().Cookies() {
 				if c.MaxAge < 0 {
@@ -193,7 +193,7 @@ func TestReadChunked(t *testing.T) {
 }
 
 func TestClearChunked(t *testing.T) {
-	jar := cookieJar{names: newCookieNames("signet", false)}
+	cw := cookieWriter{names: newCookieNames("signet", false)}
 	tests := []struct {
 		header string
 		want   []string
@@ -204,7 +204,7 @@ func TestClearChunked(t *testing.T) {
 	}
 	for _, tt := range tests {
 		w := httptest.NewRecorder()
-		jar.clearChunked(w, requestWith(tt.header), "s")
+		cw.clearChunked(w, requestWith(tt.header), "s")
 		var got []string
 		for _, c := range w.Result().Cookies() {
 			if c.MaxAge >= 0 {

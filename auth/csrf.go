@@ -18,8 +18,8 @@ import (
 
 // csrfFromCookie returns the token in r's CSRF cookie when the cookie is
 // valid.
-func (a *Auth) csrfFromCookie(r *http.Request, jar cookieJar) (string, bool) {
-	c, err := r.Cookie(jar.names.csrf)
+func (a *Auth) csrfFromCookie(r *http.Request, cw cookieWriter) (string, bool) {
+	c, err := r.Cookie(cw.names.csrf)
 	if err != nil {
 		return "", false
 	}
@@ -49,18 +49,18 @@ func csrfMAC(key []byte, token string) []byte {
 // csrfToken field), setting the CSRF cookie when the request has no valid
 // one. Call it before writing the response body.
 func (a *Auth) CSRFToken(w http.ResponseWriter, r *http.Request) string {
-	jar := a.jar(r)
-	if t, ok := a.csrfFromCookie(r, jar); ok {
+	cw := a.cookiesFor(r)
+	if t, ok := a.csrfFromCookie(r, cw); ok {
 		return t
 	}
 	b := make([]byte, 32)
 	_, _ = rand.Read(b)
 	token := hex.EncodeToString(b)
 	value := token + "|" + hex.EncodeToString(csrfMAC(a.sessionKeys.csrf[0], token))
-	jar.set(w, jar.names.csrf, value, timeZero)
+	cw.set(w, cw.names.csrf, value, timeZero)
 	// Later reads in this request see the new cookie, not the stale one, so
 	// a page with several forms gets one token.
-	replaceRequestCookie(r, jar.names.csrf, value)
+	replaceRequestCookie(r, cw.names.csrf, value)
 	return token
 }
 
@@ -78,7 +78,7 @@ func (a *Auth) checkCSRF(r *http.Request) error {
 // checkCSRFToken checks a csrfToken the request sent (in a form or a JSON
 // body) against its CSRF cookie.
 func (a *Auth) checkCSRFToken(r *http.Request, sent string) error {
-	token, ok := a.csrfFromCookie(r, a.jar(r))
+	token, ok := a.csrfFromCookie(r, a.cookiesFor(r))
 	if !ok {
 		return errCSRF
 	}

@@ -69,13 +69,6 @@ func ConfigFromEnv(getenv func(string) string, environ []string) (cfg Config, wa
 	return cfg, append(warnings, r.warnings...), err
 }
 
-// CheckEnv checks the environment as ConfigFromEnv does and returns its
-// warnings and first problem.
-func CheckEnv(getenv func(string) string, environ []string) (warnings []string, err error) {
-	_, warnings, err = ConfigFromEnv(getenv, environ)
-	return warnings, err
-}
-
 // ProvidersFromEnv builds a provider for every preset whose
 // AUTH_<PROVIDER>_ID is set, with AUTH_<PROVIDER>_SECRET and
 // AUTH_<PROVIDER>_ISSUER. It reports the first problem as a *ConfigError.
@@ -106,7 +99,7 @@ func (r *envReader) read() (Config, error) {
 		if err != nil {
 			return cfg, err
 		}
-		if u.Scheme == "http" && !IsLoopback(u.Hostname()) {
+		if u.Scheme == "http" && !isLoopback(u.Hostname()) {
 			r.warnf("%s %q uses plain http on a host that is not loopback: cookies are not Secure; use https in production", EnvURL, v)
 		}
 		cfg.URL = v
@@ -226,14 +219,14 @@ func checkIssuer(issuer, example string) error {
 	if strings.HasSuffix(strings.TrimSuffix(u.Path, "/"), "/.well-known/openid-configuration") {
 		return fmt.Errorf("%q is the discovery document's URL: set the issuer, without /.well-known/openid-configuration", issuer)
 	}
-	if u.Scheme == "http" && !IsLoopback(u.Hostname()) {
+	if u.Scheme == "http" && !isLoopback(u.Hostname()) {
 		return fmt.Errorf("%q uses plain http on a host that is not loopback: use https (http is allowed only for localhost, 127.0.0.1 and ::1)", issuer)
 	}
 	return nil
 }
 
-// IsLoopback reports whether host is localhost or a loopback address.
-func IsLoopback(host string) bool {
+// isLoopback reports whether host is localhost or a loopback address.
+func isLoopback(host string) bool {
 	if strings.EqualFold(host, "localhost") || strings.HasSuffix(strings.ToLower(host), ".localhost") {
 		return true
 	}

@@ -132,10 +132,10 @@ func TestEnvErrors(t *testing.T) {
 			`AUTH_MICROSOFT_ENTRA_ID_SECRET: is empty: set it to the client secret Microsoft Entra ID issued for client "app" (Microsoft Entra ID requires one for web apps) (AUTH_MICROSOFT_ENTRA_ID_CLIENT_SECRET is set: a typo?)`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			warnings, err := auth.CheckEnv(tc.env.getenv, tc.env.environ())
+			warnings, err := checkEnv(tc.env.getenv, tc.env.environ())
 			var ce *auth.ConfigError
 			if !errors.As(err, &ce) {
-				t.Fatalf("CheckEnv = %v (warnings %q), want a *ConfigError", err, warnings)
+				t.Fatalf("ConfigFromEnv = %v (warnings %q), want a *ConfigError", err, warnings)
 			}
 			if got := err.Error(); got != tc.want {
 				t.Errorf("got  %s\nwant %s", got, tc.want)
@@ -200,9 +200,9 @@ func TestEnvWarnings(t *testing.T) {
 			[]string{`AUTH_SECRET: the secret is 3 characters, fewer than 32: set a random one of at least 32 characters (run "signet secret" to make one) (accepted in development only)`}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			warnings, err := auth.CheckEnv(tc.env.getenv, tc.env.environ())
+			warnings, err := checkEnv(tc.env.getenv, tc.env.environ())
 			if err != nil {
-				t.Fatalf("CheckEnv: %v", err)
+				t.Fatalf("ConfigFromEnv: %v", err)
 			}
 			slices.Sort(warnings)
 			if !reflect.DeepEqual(warnings, tc.want) {
@@ -220,13 +220,13 @@ func TestEnvEnvironNames(t *testing.T) {
 		{"PATH", "AUTH_OIDC_ISSEUR", "AUTH_OIDC_ID"},
 		{"AUTH_OIDC_ISSEUR=x", "AUTH_OIDC_ISSEUR=x"},
 	} {
-		warnings, err := auth.CheckEnv(oidcEnv.getenv, environ)
+		warnings, err := checkEnv(oidcEnv.getenv, environ)
 		if err != nil || len(warnings) != 1 || !strings.HasPrefix(warnings[0], "AUTH_OIDC_ISSEUR ") {
-			t.Errorf("CheckEnv(%q) = %q, %v; want one warning about AUTH_OIDC_ISSEUR", environ, warnings, err)
+			t.Errorf("ConfigFromEnv(%q) = %q, %v; want one warning about AUTH_OIDC_ISSEUR", environ, warnings, err)
 		}
 	}
-	if warnings, err := auth.CheckEnv(oidcEnv.getenv, nil); err != nil || len(warnings) != 0 {
-		t.Errorf("CheckEnv without environ = %q, %v", warnings, err)
+	if warnings, err := checkEnv(oidcEnv.getenv, nil); err != nil || len(warnings) != 0 {
+		t.Errorf("ConfigFromEnv without environ = %q, %v", warnings, err)
 	}
 }
 
@@ -381,4 +381,10 @@ func TestEnvBasePath(t *testing.T) {
 	if done.StatusCode != http.StatusOK || b.session() != nil {
 		t.Errorf("post-logout page: status %d; session %v", done.StatusCode, b.session())
 	}
+}
+
+// checkEnv is ConfigFromEnv's warnings and first problem.
+func checkEnv(getenv func(string) string, environ []string) ([]string, error) {
+	_, warnings, err := auth.ConfigFromEnv(getenv, environ)
+	return warnings, err
 }

@@ -55,8 +55,8 @@ func (a *Auth) handleFrontchannelLogout(w http.ResponseWriter, r *http.Request) 
 	if m, err := a.metadataFor(ctx, p); err == nil && !m.issuerTemplate {
 		issuer = m.Issuer
 	}
-	jar := a.jar(r)
-	rec, id, err := a.sessions.load(r, jar)
+	cw := a.cookiesFor(r)
+	rec, id, err := a.sessions.load(r, cw)
 	// Nothing is stored for an IdP session that no session of this app
 	// belongs to: an unauthenticated request cannot grow the store.
 	known, serr := a.state.hasSID(ctx, issuer, sid)
@@ -70,7 +70,7 @@ func (a *Auth) handleFrontchannelLogout(w http.ResponseWriter, r *http.Request) 
 		return
 	}
 	if err == nil && rec.Provider == p.ID && rec.SID == sid {
-		a.sessions.clear(w, r, jar, id)
+		a.sessions.clear(w, r, cw, id)
 	}
 	a.log.InfoContext(ctx, "front-channel logout", "provider", p.ID, "sid", sid)
 	if a.cfg.Events.IdPLogout != nil {

@@ -139,7 +139,7 @@ func FuzzSessionCookie(f *testing.F) {
 	for _, a := range []*Auth{e.auth, server} {
 		w := httptest.NewRecorder()
 		r := sessionRequest()
-		if _, err := a.sessions.save(w, r, a.jar(r), rec, ""); err != nil {
+		if _, err := a.sessions.save(w, r, a.cookiesFor(r), rec, ""); err != nil {
 			f.Fatal(err)
 		}
 		for _, c := range w.Result().Cookies() {
@@ -155,7 +155,7 @@ func FuzzSessionCookie(f *testing.F) {
 		for _, a := range []*Auth{e.auth, server} {
 			r := sessionRequest()
 			rawCookie(r, "signet.session-token", value)
-			got, _, err := a.sessions.load(r, a.jar(r))
+			got, _, err := a.sessions.load(r, a.cookiesFor(r))
 			if err == nil && (got == nil || got.Subject != rec.Subject || got.Provider != rec.Provider || !got.Expires.Equal(rec.Expires)) {
 				t.Errorf("load(%q) = %+v, want no session", value, got)
 			}
@@ -184,7 +184,7 @@ func FuzzDecodeRecord(f *testing.F) {
 		}
 		r := sessionRequest()
 		rawCookie(r, "signet.session-token", v)
-		rec, _, err := e.auth.sessions.load(r, e.auth.jar(r))
+		rec, _, err := e.auth.sessions.load(r, e.auth.cookiesFor(r))
 		if err != nil {
 			return
 		}
@@ -201,7 +201,7 @@ func FuzzDecodeRecord(f *testing.F) {
 
 func FuzzFlowCookie(f *testing.F) {
 	e := fuzzEnv(f)
-	jar := e.auth.jar(sessionRequest())
+	jar := e.auth.cookiesFor(sessionRequest())
 	w := httptest.NewRecorder()
 	for _, c := range []struct{ name, seal string }{
 		{jar.names.state, sealState}, {jar.names.pkce, sealPKCE}, {jar.names.nonce, sealNonce},
@@ -251,7 +251,7 @@ func FuzzCSRFCookie(f *testing.F) {
 		r := httptest.NewRequest(http.MethodPost, "http://app.test/api/auth/signout", strings.NewReader(url.Values{"csrfToken": {form}}.Encode()))
 		r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 		sent, _ := rawCookie(r, "signet.csrf-token", value)
-		got, ok := e.auth.csrfFromCookie(r, e.auth.jar(r))
+		got, ok := e.auth.csrfFromCookie(r, e.auth.cookiesFor(r))
 		// Only a token with Signet's own MAC opens (the workers are other
 		// processes: same secret, other tokens).
 		if ok && sent != got+"|"+hex.EncodeToString(csrfMAC(e.auth.sessionKeys.csrf[0], got)) {
@@ -312,7 +312,7 @@ func FuzzSameOrigin(f *testing.F) {
 func FuzzCallbackQuery(f *testing.F) {
 	e := fuzzEnv(f)
 	r0 := sessionRequest()
-	jar := e.auth.jar(r0)
+	jar := e.auth.cookiesFor(r0)
 	w := httptest.NewRecorder()
 	for _, c := range []struct{ name, seal, value string }{
 		{jar.names.state, sealState, "fuzz-state"},

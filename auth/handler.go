@@ -150,4 +150,3 @@ func redirect(w http.ResponseWriter, r *http.Request, target string) {
 func wantsHTMX(r *http.Request) bool {
 	return r.Header.Get("HX-Request") == "true" && r.Header.Get("HX-Boosted") != "true"
 }
-

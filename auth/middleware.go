@@ -83,15 +83,15 @@ func (a *Auth) Session(w http.ResponseWriter, r *http.Request) *Session {
 // visitor is signed out.
 func (a *Auth) load(w http.ResponseWriter, r *http.Request) *loaded {
 	ctx := r.Context()
-	jar := a.jar(r)
-	rec, id, err := a.sessions.load(r, jar)
+	cw := a.cookiesFor(r)
+	rec, id, err := a.sessions.load(r, cw)
 	if err != nil {
 		switch {
 		case errors.Is(err, errStoreUnavailable):
 			return &loaded{unavailable: true}
 		case !errors.Is(err, errNoSession):
 			a.log.InfoContext(ctx, "session cookie rejected", "reason", err.Error())
-			a.sessions.clear(w, r, jar, "")
+			a.sessions.clear(w, r, cw, "")
 		}
 		return nil
 	}
@@ -101,7 +101,7 @@ func (a *Auth) load(w http.ResponseWriter, r *http.Request) *loaded {
 	}
 	if revoked {
 		a.log.InfoContext(ctx, "session ended elsewhere (sign-out, revoke or identity provider logout)", "provider", rec.Provider, "sub", rec.Subject)
-		a.sessions.clear(w, r, jar, id)
+		a.sessions.clear(w, r, cw, id)
 		a.revokeTokensOf(ctx, rec)
 		return nil
 	}
@@ -118,7 +118,7 @@ func (a *Auth) load(w http.ResponseWriter, r *http.Request) *loaded {
 	case refreshSignOut:
 		a.log.InfoContext(ctx, "JWT callback ended the session on refresh", "provider", rec.Provider, "sub", rec.Subject)
 		_ = a.state.endSession(ctx, rec, id)
-		a.sessions.clear(w, r, jar, id)
+		a.sessions.clear(w, r, cw, id)
 		return nil
 	}
 	now := a.now()
@@ -128,7 +128,7 @@ func (a *Auth) load(w http.ResponseWriter, r *http.Request) *loaded {
 		dirty = true
 	}
 	if dirty {
-		newID, err := a.sessions.save(w, r, jar, rec, id)
+		newID, err := a.sessions.save(w, r, cw, rec, id)
 		if err != nil {
 			a.log.ErrorContext(ctx, "re-issue session", "err", err)
 		} else {

@@ -13,10 +13,10 @@ import (
 // link must not sign anyone out); with no live session it only tidies up,
 // since some IdPs (Auth0's /v2/logout, Cognito) do not return state.
 func (a *Auth) handlePostLogout(w http.ResponseWriter, r *http.Request) {
-	jar := a.jar(r)
+	cw := a.cookiesFor(r)
 	home := "/"
 	valid, idpLogout, noSession := false, false, false
-	if v, err := a.readFlow(r, jar.names.logoutState, sealLogoutState, ""); err == nil {
+	if v, err := a.readFlow(r, cw.names.logoutState, sealLogoutState, ""); err == nil {
 		parts := strings.SplitN(v, " ", 3)
 		got := r.URL.Query().Get("state")
 		if len(parts) == 3 && got != "" && subtle.ConstantTimeCompare([]byte(got), []byte(parts[0])) == 1 {
@@ -27,20 +27,20 @@ func (a *Auth) handlePostLogout(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	if !valid {
-		if _, _, err := a.sessions.load(r, jar); err == nil {
+		if _, _, err := a.sessions.load(r, cw); err == nil {
 			a.log.WarnContext(r.Context(), "post-logout page without matching state while signed in")
 			a.renderError(w, r, ErrVerification)
 			return
 		}
 	}
-	_, id, _ := a.sessions.load(r, jar)
-	for _, n := range jar.names.all() {
-		if n == jar.names.session {
-			a.sessions.clear(w, r, jar, id)
+	_, id, _ := a.sessions.load(r, cw)
+	for _, n := range cw.names.all() {
+		if n == cw.names.session {
+			a.sessions.clear(w, r, cw, id)
 			continue
 		}
 		if _, err := r.Cookie(n); err == nil {
-			jar.clear(w, n)
+			cw.clear(w, n)
 		}
 	}
 	pageFn := a.cfg.Pages.SigningOut

@@ -31,14 +31,14 @@ func TestSessionCacheServesCopies(t *testing.T) {
 	rec.Expires = clock.Now().Add(time.Hour)
 	r := cachedRequest(t, a, rec)
 
-	first, _, err := a.sessions.load(r, a.jar(r))
+	first, _, err := a.sessions.load(r, a.cookiesFor(r))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if got := a.sessions.cache.len(); got != 1 {
 		t.Fatalf("cache holds %d sessions after a read, want 1", got)
 	}
-	second, _, err := a.sessions.load(r, a.jar(r))
+	second, _, err := a.sessions.load(r, a.cookiesFor(r))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -50,7 +50,7 @@ func TestSessionCacheServesCopies(t *testing.T) {
 	second.Token["name"] = "Mallory"
 	second.Token["roles"].([]any)[0] = "admin"
 	second.Expires = second.Expires.Add(time.Hour)
-	third, _, err := a.sessions.load(r, a.jar(r))
+	third, _, err := a.sessions.load(r, a.cookiesFor(r))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -99,7 +99,7 @@ func TestSessionCacheChecksEveryHit(t *testing.T) {
 			t.Fatal("not signed in before expiry")
 		}
 		clock.Advance(time.Hour)
-		if _, _, err := a.sessions.load(r, a.jar(r)); err == nil {
+		if _, _, err := a.sessions.load(r, a.cookiesFor(r)); err == nil {
 			t.Error("the cache served an expired session")
 		}
 	})
@@ -145,7 +145,7 @@ func TestSessionCacheServerStore(t *testing.T) {
 			r := cachedRequest(t, a, rec)
 			ctx := context.Background()
 
-			first, id, err := a.sessions.load(r, a.jar(r))
+			first, id, err := a.sessions.load(r, a.cookiesFor(r))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -155,7 +155,7 @@ func TestSessionCacheServerStore(t *testing.T) {
 			if got := a.sessions.cache.len(); got != 1 {
 				t.Fatalf("cache holds %d sessions after a read, want 1", got)
 			}
-			second, _, err := a.sessions.load(r, a.jar(r))
+			second, _, err := a.sessions.load(r, a.cookiesFor(r))
 			if err != nil || !reflect.DeepEqual(first, second) {
 				t.Fatalf("second read = %+v, %v; want %+v", second, err, first)
 			}
@@ -170,7 +170,7 @@ func TestSessionCacheServerStore(t *testing.T) {
 			if err := a.state.st.Set(ctx, keySession+id, b, changed.Expires); err != nil {
 				t.Fatal(err)
 			}
-			third, _, err := a.sessions.load(r, a.jar(r))
+			third, _, err := a.sessions.load(r, a.cookiesFor(r))
 			if err != nil || third.Token.String("name") != "Changed Elsewhere" {
 				t.Fatalf("after a change in the store, read %v, %v; want the change", third.Token["name"], err)
 			}
@@ -179,7 +179,7 @@ func TestSessionCacheServerStore(t *testing.T) {
 			if err := a.state.st.Delete(ctx, keySession+id); err != nil {
 				t.Fatal(err)
 			}
-			if got, _, err := a.sessions.load(r, a.jar(r)); err == nil {
+			if got, _, err := a.sessions.load(r, a.cookiesFor(r)); err == nil {
 				t.Fatalf("a session deleted from the store was read: %+v", got)
 			}
 		})
@@ -211,7 +211,7 @@ func TestSessionCacheSkipsChunkedSessions(t *testing.T) {
 	if len(r.Cookies()) < 2 {
 		t.Fatalf("the session is not chunked: %d cookies", len(r.Cookies()))
 	}
-	if _, _, err := a.sessions.load(r, a.jar(r)); err != nil {
+	if _, _, err := a.sessions.load(r, a.cookiesFor(r)); err != nil {
 		t.Fatal(err)
 	}
 	if got := a.sessions.cache.len(); got != 0 {

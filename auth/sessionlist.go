@@ -142,7 +142,7 @@ func (a *Auth) revoke(w http.ResponseWriter, r *http.Request, scope revokeScope,
 		a.state.publish(ctx, endedEvent{Handle: h})
 	}
 	if self {
-		a.sessions.clear(w, r, a.jar(r), curID)
+		a.sessions.clear(w, r, a.cookiesFor(r), curID)
 	}
 	a.log.InfoContext(ctx, "sessions revoked", "provider", rec.Provider, "sub", rec.Subject, "count", len(ends), "current", self)
 	return self, nil

@@ -64,10 +64,10 @@ var errNoSession = errors.New("auth: no session")
 // an error wrapping errStoreUnavailable when the store cannot say, and
 // another error when the cookie cannot be used (tampered, truncated, a
 // missing chunk, a retired secret, expired, unknown id).
-func (s sessionStorage) load(r *http.Request, jar cookieJar) (*Record, string, error) {
-	v, ok := readChunked(r, jar.names.session)
+func (s sessionStorage) load(r *http.Request, cw cookieWriter) (*Record, string, error) {
+	v, ok := readChunked(r, cw.names.session)
 	if !ok {
-		if len(chunkNames(r, jar.names.session)) > 0 {
+		if len(chunkNames(r, cw.names.session)) > 0 {
 			return nil, "", errors.New("session cookie chunks incomplete")
 		}
 		return nil, "", errNoSession
@@ -135,7 +135,7 @@ func (s sessionStorage) load(r *http.Request, jar cookieJar) (*Record, string, e
 // strategy, id is the session's id in the store ("" when it is in the
 // cookie). It returns the id the session is now kept under, "" for the
 // cookie.
-func (s sessionStorage) save(w http.ResponseWriter, r *http.Request, jar cookieJar, rec *Record, id string) (string, error) {
+func (s sessionStorage) save(w http.ResponseWriter, r *http.Request, cw cookieWriter, rec *Record, id string) (string, error) {
 	ctx := r.Context()
 	b, err := encodeRecord(rec)
 	if err != nil {
@@ -152,7 +152,7 @@ func (s sessionStorage) save(w http.ResponseWriter, r *http.Request, jar cookieJ
 		if err != nil {
 			return "", fmt.Errorf("seal session: %w", err)
 		}
-		jar.setChunked(w, r, jar.names.session, v, rec.Expires)
+		cw.setChunked(w, r, cw.names.session, v, rec.Expires)
 		return id, nil
 	}
 	v, err := s.keys.seal(sessionSealName, bytes.Clone(b)) // seal encrypts in place; b may go to the store
@@ -174,15 +174,15 @@ func (s sessionStorage) save(w http.ResponseWriter, r *http.Request, jar cookieJ
 		s.forget(ctx, id) // it fits in the cookie again
 		id = ""
 	}
-	jar.setChunked(w, r, jar.names.session, v, rec.Expires)
+	cw.setChunked(w, r, cw.names.session, v, rec.Expires)
 	return id, nil
 }
 
 // clear expires the session cookie (every chunk) and deletes the stored
 // session.
-func (s sessionStorage) clear(w http.ResponseWriter, r *http.Request, jar cookieJar, id string) {
+func (s sessionStorage) clear(w http.ResponseWriter, r *http.Request, cw cookieWriter, id string) {
 	s.forget(r.Context(), id)
-	jar.clearChunked(w, r, jar.names.session)
+	cw.clearChunked(w, r, cw.names.session)
 }
 
 // forget deletes the stored session id, if any.

@@ -71,15 +71,15 @@ func (a *Auth) handleSignIn(w http.ResponseWriter, r *http.Request) {
 	}
 	target = a.redirectTarget(ctx, r, target)
 
-	jar := a.jar(r)
+	cw := a.cookiesFor(r)
 	state, nonce, verifier := randomString(32), randomString(32), randomString(48)
 	for _, c := range []struct{ name, seal, value string }{
-		{jar.names.state, sealState, state},
-		{jar.names.nonce, sealNonce, nonce},
-		{jar.names.pkce, sealPKCE, verifier},
-		{jar.names.callbackURL, sealCallbackURL, target},
+		{cw.names.state, sealState, state},
+		{cw.names.nonce, sealNonce, nonce},
+		{cw.names.pkce, sealPKCE, verifier},
+		{cw.names.callbackURL, sealCallbackURL, target},
 	} {
-		if err := a.setFlow(w, jar, c.name, c.seal, p.ID, c.value); err != nil {
+		if err := a.setFlow(w, cw, c.name, c.seal, p.ID, c.value); err != nil {
 			a.fail(w, r, err)
 			return
 		}

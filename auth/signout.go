@@ -34,8 +34,8 @@ func (a *Auth) handleSignOut(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ctx := r.Context()
-	jar := a.jar(r)
-	rec, id, err := a.sessions.load(r, jar)
+	cw := a.cookiesFor(r)
+	rec, id, err := a.sessions.load(r, cw)
 	if errors.Is(err, errStoreUnavailable) {
 		// The session cannot be ended everywhere: keep it, and say so.
 		a.unavailable(w, r)
@@ -52,7 +52,7 @@ func (a *Auth) handleSignOut(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	a.sessions.clear(w, r, jar, id)
+	a.sessions.clear(w, r, cw, id)
 
 	target := relativeTo(a.redirectTarget(ctx, r, r.PostFormValue("callbackUrl")), a.origin(r))
 	state := randomString(32)
@@ -79,7 +79,7 @@ func (a *Auth) handleSignOut(w http.ResponseWriter, r *http.Request) {
 	case rec == nil:
 		flag = "n"
 	}
-	if err := a.setFlow(w, jar, jar.names.logoutState, sealLogoutState, "", state+" "+flag+" "+target); err != nil {
+	if err := a.setFlow(w, cw, cw.names.logoutState, sealLogoutState, "", state+" "+flag+" "+target); err != nil {
 		a.fail(w, r, err)
 		return
 	}
