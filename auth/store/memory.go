@@ -18,7 +18,7 @@ var _ Store = (*Memory)(nil)
 type Memory struct {
 	now func() time.Time
 
-	mu     sync.Mutex
+	mu     sync.RWMutex // Get, the read of every request, shares it
 	kv     map[string]memEntry
 	groups map[string]map[string]memEntry
 	subs   map[string]map[*memSub]struct{}
@@ -70,13 +70,14 @@ func (m *Memory) Get(_ context.Context, key string) ([]byte, error) {
 	if err := Check(key, nil); err != nil {
 		return nil, err
 	}
-	m.mu.Lock()
-	defer m.mu.Unlock()
+	m.mu.RLock()
+	defer m.mu.RUnlock()
 	if m.closed {
 		return nil, ErrClosed
 	}
-	e, ok := m.live(key, m.now())
-	if !ok {
+	// An expired entry is left for a write or the sweep to drop.
+	e, ok := m.kv[key]
+	if !ok || !m.now().Before(e.expires) {
 		return nil, ErrNotFound
 	}
 	return bytes.Clone(e.value), nil
