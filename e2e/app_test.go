@@ -60,7 +60,7 @@ func (a *App) Logs() string { return a.proc.log.String() }
 // not within timeout.
 func (a *App) WaitLog(t testing.TB, s string, timeout time.Duration) {
 	t.Helper()
-	if !a.proc.log.waitFor(s, timeout, a.proc.done) {
+	if !a.proc.log.WaitFor(s, timeout, a.proc.done) {
 		t.Fatalf("the app did not log %q within %v:\n%s", s, timeout, tail(a.Logs(), 4000))
 	}
 }

@@ -21,6 +21,8 @@ import (
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
+
+	"github.com/signet-auth/signet/internal/testlog"
 )
 
 // Timeouts of the browser helpers. Every wait is bounded by one of them.
@@ -107,7 +109,7 @@ func newBrowser(t testing.TB, opts ...BrowserOption) context.Context {
 	}
 	exe := chromiumPath(t)
 	profile := t.TempDir() // removed after the browser is gone (cleanups run last-in first-out)
-	chromeOut := newLogBuffer()
+	chromeOut := &testlog.Buffer{}
 
 	allocOpts := []chromedp.ExecAllocatorOption{
 		chromedp.ExecPath(exe),

@@ -2,7 +2,6 @@ package e2e
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/base64"
@@ -21,6 +20,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/signet-auth/signet/internal/testlog"
 )
 
 // tempRoot is a directory for the whole test binary (the built app lives
@@ -138,57 +139,6 @@ func randomSecret() string {
 	return base64.StdEncoding.EncodeToString(b)
 }
 
-// logBuffer collects the output of a child process. It is safe for
-// concurrent use, and can wait for a line that contains a string.
-type logBuffer struct {
-	mu      sync.Mutex
-	buf     bytes.Buffer
-	changed chan struct{}
-}
-
-func newLogBuffer() *logBuffer {
-	return &logBuffer{changed: make(chan struct{})}
-}
-
-func (b *logBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	n, err := b.buf.Write(p)
-	close(b.changed)
-	b.changed = make(chan struct{})
-	return n, err
-}
-
-// String returns everything written so far.
-func (b *logBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
-// waitFor waits until the output contains s, or the timeout passes, or done
-// closes. It reports whether s was seen.
-func (b *logBuffer) waitFor(s string, timeout time.Duration, done <-chan struct{}) bool {
-	deadline := time.NewTimer(timeout)
-	defer deadline.Stop()
-	for {
-		b.mu.Lock()
-		found := bytes.Contains(b.buf.Bytes(), []byte(s))
-		changed := b.changed
-		b.mu.Unlock()
-		if found {
-			return true
-		}
-		select {
-		case <-changed:
-		case <-done:
-			return bytes.Contains([]byte(b.String()), []byte(s))
-		case <-deadline.C:
-			return false
-		}
-	}
-}
-
 // tail returns the last n bytes of s, for failure messages.
 func tail(s string, n int) string {
 	if len(s) <= n {
@@ -201,7 +151,7 @@ func tail(s string, n int) string {
 type process struct {
 	name string
 	cmd  *exec.Cmd
-	log  *logBuffer
+	log  *testlog.Buffer
 	done chan struct{} // closed when the process has exited
 	err  error         // the result of Wait, valid after done
 }
@@ -211,7 +161,7 @@ type process struct {
 // failed, the end of its output goes to the test log.
 func startProcess(t testing.TB, name string, cmd *exec.Cmd) *process {
 	t.Helper()
-	p := &process{name: name, cmd: cmd, log: newLogBuffer(), done: make(chan struct{})}
+	p := &process{name: name, cmd: cmd, log: &testlog.Buffer{}, done: make(chan struct{})}
 	cmd.Stdout = p.log
 	cmd.Stderr = p.log
 	dieWithTest(cmd)

@@ -125,7 +125,7 @@ func (op *OP) Grants(clientID, grantType string) int {
 // not within timeout.
 func (op *OP) WaitLog(t testing.TB, s string, timeout time.Duration) {
 	t.Helper()
-	if !op.proc.log.waitFor(s, timeout, op.proc.done) {
+	if !op.proc.log.WaitFor(s, timeout, op.proc.done) {
 		t.Fatalf("oidc-provider did not log %q within %v:\n%s", s, timeout, tail(op.Log(), 4000))
 	}
 }
@@ -259,7 +259,7 @@ func startOP(t testing.TB, cfg OPConfig) *OP {
 	cmd.Dir = opDir(t)
 	cmd.Env = cleanEnv(map[string]string{"OP_CONFIG": string(doc), "NODE_ENV": "test"})
 	p := startProcess(t, "oidc-provider", cmd)
-	if !p.log.waitFor("ready http", 30*time.Second, p.done) {
+	if !p.log.WaitFor("ready http", 30*time.Second, p.done) {
 		t.Fatalf("oidc-provider did not get ready (exit: %v):\n%s", p.err, tail(p.log.String(), 8000))
 	}
 	op := &OP{Config: cfg, proc: p}

@@ -1,7 +1,6 @@
 package handlers
 
 import (
-	"bytes"
 	"io"
 	"log/slog"
 	"net/http"
@@ -9,10 +8,10 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/signet-auth/signet/auth"
+	"github.com/signet-auth/signet/internal/testlog"
 )
 
 // testApp is the app's real handler (New) with a real auth.Auth signing in
@@ -22,25 +21,7 @@ type testApp struct {
 	srv  *httptest.Server
 	auth *auth.Auth
 	idp  *fakeIdP
-	logs *syncBuffer
-}
-
-// syncBuffer is a log sink safe for the server's goroutines.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
+	logs *testlog.Buffer
 }
 
 // testAppOptions change the app a test builds.
@@ -60,7 +41,7 @@ func newTestApp(t *testing.T, opts testAppOptions) *testApp {
 		id := string(rune('a' + i))
 		providers = append(providers, auth.NewProvider("other-"+id, "Other "+id, idp.issuer(), idp.clientID, idp.secret))
 	}
-	logs := &syncBuffer{}
+	logs := &testlog.Buffer{}
 	log := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	a, err := auth.New(auth.Config{
 		Providers: providers,

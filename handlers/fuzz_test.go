@@ -11,10 +11,11 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/signet-auth/signet/auth"
-	"github.com/signet-auth/signet/components"
 	"golang.org/x/net/html"
 	"golang.org/x/net/html/atom"
+
+	"github.com/signet-auth/signet/auth"
+	"github.com/signet-auth/signet/components"
 )
 
 // FuzzUserinfoAnswer: the IdP's userinfo answer is untrusted input that

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/signet-auth/signet/auth"
+	"github.com/signet-auth/signet/internal/testlog"
 )
 
 // hangingIdP wraps a fakeIdP: each endpoint can be told to hang (answer
@@ -95,7 +96,7 @@ const timeoutSlack = 5 * time.Second
 // with a client that gives up after idpTimeout.
 func newHangingApp(t *testing.T, idp *hangingIdP) *testApp {
 	t.Helper()
-	logs := &syncBuffer{}
+	logs := &testlog.Buffer{}
 	log := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	transport := &http.Transport{}
 	t.Cleanup(transport.CloseIdleConnections)

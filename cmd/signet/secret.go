@@ -6,6 +6,8 @@ import (
 	"io"
 	"os"
 	"strings"
+
+	"github.com/signet-auth/signet/internal/app"
 )
 
 // runSecret is `signet secret`: like `npx auth secret`, it makes 32 random
@@ -20,7 +22,7 @@ func runSecret(args []string, stdout io.Writer) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	secret := randomSecret()
+	secret := app.RandomSecret()
 	if *raw {
 		_, err := fmt.Fprintln(stdout, secret)
 		return err

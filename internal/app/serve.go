@@ -1,4 +1,4 @@
-package main
+package app
 
 import (
 	"context"
@@ -23,9 +23,9 @@ const defaultShutdownTimeout = 10 * time.Second
 // cookies and every other header): a larger one is answered 431.
 const maxHeaderBytes = 64 << 10
 
-// listenAddr is HOST:PORT (default localhost:3000), with PORT checked: a
+// ListenAddr is HOST:PORT (default localhost:3000), with PORT checked: a
 // decimal number from 1 to 65535.
-func listenAddr(getenv func(string) string) (string, error) {
+func ListenAddr(getenv func(string) string) (string, error) {
 	host := getenv("HOST")
 	if host == "" {
 		host = "localhost"
@@ -41,9 +41,9 @@ func listenAddr(getenv func(string) string) (string, error) {
 	return net.JoinHostPort(host, port), nil
 }
 
-// shutdownTimeout reads SHUTDOWN_TIMEOUT: a duration ("30s", "1m") or a
+// ShutdownTimeout reads SHUTDOWN_TIMEOUT: a duration ("30s", "1m") or a
 // number of seconds, more than 0 and at most an hour; default 10s.
-func shutdownTimeout(getenv func(string) string) (time.Duration, error) {
+func ShutdownTimeout(getenv func(string) string) (time.Duration, error) {
 	v := strings.TrimSpace(getenv("SHUTDOWN_TIMEOUT"))
 	if v == "" {
 		return defaultShutdownTimeout, nil
@@ -62,7 +62,7 @@ func shutdownTimeout(getenv func(string) string) (time.Duration, error) {
 	return d, nil
 }
 
-// serve serves h on ln until ctx ends, then shuts down: it stops
+// Serve serves h on ln until ctx ends, then shuts down: it stops
 // accepting, waits up to drain for the requests in flight, and when the
 // drain time runs out closes the connections that are left and logs how
 // many requests it cut. Either way the shutdown is clean (nil): only a
@@ -70,7 +70,7 @@ func shutdownTimeout(getenv func(string) string) (time.Duration, error) {
 //
 // onShutdown, if not nil, runs as the shutdown starts: it ends the
 // long-lived session streams, which would otherwise hold the drain open.
-func serve(ctx context.Context, ln net.Listener, h http.Handler, drain time.Duration, log *slog.Logger, onShutdown func()) error {
+func Serve(ctx context.Context, ln net.Listener, h http.Handler, drain time.Duration, log *slog.Logger, onShutdown func()) error {
 	var inflight atomic.Int64
 	srv := &http.Server{
 		Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

@@ -1,4 +1,4 @@
-package main
+package app
 
 import (
 	"log/slog"
@@ -6,6 +6,8 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+
+	"github.com/signet-auth/signet/internal/testlog"
 )
 
 func TestSameLoopbackOrigin(t *testing.T) {
@@ -57,13 +59,13 @@ func TestSameLoopbackOrigin(t *testing.T) {
 // starts and ends on the one origin the IdP knows.
 func TestZeroConfigStart(t *testing.T) {
 	getenv, environ := mapEnv(map[string]string{"PORT": "3123"})
-	var logs syncBuffer
+	var logs testlog.Buffer
 	app, err := testConfigure(t, getenv, environ, slog.New(slog.NewTextHandler(&logs, nil)))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if app.publicURL != "http://localhost:3123" || !app.dev {
-		t.Errorf("publicURL %q, dev %v; want http://localhost:3123, true", app.publicURL, app.dev)
+	if app.PublicURL != "http://localhost:3123" || !app.Dev {
+		t.Errorf("publicURL %q, dev %v; want http://localhost:3123, true", app.PublicURL, app.Dev)
 	}
 	if strings.Contains(logs.String(), "level=WARN") {
 		t.Errorf("a zero-configuration start warns:\n%s", logs.String())
@@ -86,7 +88,7 @@ func TestZeroConfigStart(t *testing.T) {
 		r := httptest.NewRequest(http.MethodGet, tc.path, nil)
 		r.Host = tc.host
 		w := httptest.NewRecorder()
-		app.handler.ServeHTTP(w, r)
+		app.Handler.ServeHTTP(w, r)
 		if w.Code != tc.status || w.Header().Get("Location") != tc.location {
 			t.Errorf("GET http://%s%s: %d to %q, want %d to %q", tc.host, tc.path, w.Code, w.Header().Get("Location"), tc.status, tc.location)
 		}
@@ -97,7 +99,7 @@ func TestZeroConfigStart(t *testing.T) {
 // not this machine's is a misconfiguration, and is logged as a warning.
 func TestDevIdPOnPublicOriginWarns(t *testing.T) {
 	getenv, environ := mapEnv(map[string]string{"AUTH_URL": "https://app.example.com"})
-	var logs syncBuffer
+	var logs testlog.Buffer
 	app, err := testConfigure(t, getenv, environ, slog.New(slog.NewTextHandler(&logs, nil)))
 	if err != nil {
 		t.Fatal(err)
@@ -110,7 +112,7 @@ func TestDevIdPOnPublicOriginWarns(t *testing.T) {
 	r := httptest.NewRequest(http.MethodGet, "/healthz", nil)
 	r.Host = "127.0.0.1:443"
 	w := httptest.NewRecorder()
-	app.handler.ServeHTTP(w, r)
+	app.Handler.ServeHTTP(w, r)
 	if w.Code != http.StatusOK {
 		t.Errorf("GET /healthz: %d", w.Code)
 	}

@@ -1,4 +1,4 @@
-package main
+package app
 
 import (
 	"html"
@@ -39,7 +39,7 @@ func TestDemoUserSeesReports(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			srv := &http.Server{Handler: app.handler}
+			srv := &http.Server{Handler: app.Handler}
 			go srv.Serve(ln)
 			t.Cleanup(func() { srv.Close() })
 

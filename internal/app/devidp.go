@@ -1,4 +1,4 @@
-package main
+package app
 
 import (
 	"context"
@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/signet-auth/signet/auth"
 	"github.com/signet-auth/signet/devidp"
@@ -25,9 +26,9 @@ type devIdP struct {
 // startDevIdP mounts the development IdP at <publicURL>/dev-idp and
 // registers this app, whose auth routes live under basePath, as its client.
 // It logs that it runs, and the demo users, at level.
-func startDevIdP(publicURL, basePath string, log *slog.Logger, level slog.Level) (*devIdP, error) {
+func startDevIdP(publicURL, basePath string, log *slog.Logger, level slog.Level, now func() time.Time) (*devIdP, error) {
 	issuer := publicURL + "/dev-idp"
-	secret := randomSecret()
+	secret := RandomSecret()
 	users := devidp.DefaultUsers()
 	srv, err := devidp.New(devidp.Config{
 		Issuer: issuer,
@@ -41,6 +42,7 @@ func startDevIdP(publicURL, basePath string, log *slog.Logger, level slog.Level)
 		}},
 		Users:  users,
 		Logger: log.With("component", "devidp"),
+		Now:    now,
 	})
 	if err != nil {
 		return nil, err
@@ -70,8 +72,8 @@ func startDevIdP(publicURL, basePath string, log *slog.Logger, level slog.Level)
 	return d, nil
 }
 
-// randomSecret returns 32 random bytes, base64-encoded, like `npx auth secret`.
-func randomSecret() string {
+// RandomSecret returns 32 random bytes, base64-encoded, like `npx auth secret`.
+func RandomSecret() string {
 	b := make([]byte, 32)
 	_, _ = rand.Read(b)
 	return base64.StdEncoding.EncodeToString(b)
