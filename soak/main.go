@@ -2,9 +2,10 @@
 // checks that it stays correct and that its goroutines and memory are flat
 // afterwards.
 //
-// It wires the app as cmd/signet does with no identity provider configured
-// — auth, the handlers and the embedded development IdP under /dev-idp/ —
-// and serves it in this process on 127.0.0.1 (a free port), so that the
+// It wires the app through internal/app, the code cmd/signet runs, with no
+// identity provider configured — the default file store, auth, the
+// handlers and the embedded development IdP under /dev-idp/ — and serves
+// it in this process on 127.0.0.1 (a free port), so that the
 // app's goroutines (runtime.NumGoroutine) and Go heap can be read without
 // adding an endpoint to the app. Then, for -duration:
 //
@@ -68,9 +69,8 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/signet-auth/signet/auth"
 	"github.com/signet-auth/signet/devidp"
-	"github.com/signet-auth/signet/handlers"
+	"github.com/signet-auth/signet/internal/app"
 )
 
 type options struct {
@@ -169,78 +169,65 @@ type clock struct{ offset atomic.Int64 }
 func (c *clock) Now() time.Time          { return time.Now().Add(time.Duration(c.offset.Load())) }
 func (c *clock) advance(d time.Duration) { c.offset.Add(int64(d)) }
 
-// app is the app served in this process.
-type app struct {
+// served is the app served in this process.
+type served struct {
 	clock    *clock
 	url      string
-	srv      *http.Server
+	stop     func() // shuts the app down and closes its store
 	users    []devidp.User
 	logLines *logCounter
 }
 
-// startApp wires auth, the handlers and the development IdP as cmd/signet
-// does when no provider is configured, and serves them on a free port of
-// 127.0.0.1.
-func startApp(logOut io.Writer) (*app, error) {
+// startApp wires the app through internal/app, as cmd/signet does, with
+// no provider configured (so the development IdP runs), the default file
+// store in a folder of its own, and the soak's clock; and serves it on a
+// free port of 127.0.0.1.
+func startApp(logOut io.Writer) (*served, error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, err
 	}
 	publicURL := "http://" + ln.Addr().String()
+	_, port, _ := net.SplitHostPort(ln.Addr().String())
+	dataDir, err := os.MkdirTemp("", "signet-soak-")
+	if err != nil {
+		return nil, err
+	}
 	clk := &clock{}
 	counter := &logCounter{out: logOut}
 	log := slog.New(slog.NewTextHandler(counter, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	// zitadel/oidc's op logs its own protocol errors through slog's default
-	// logger: count those too.
+	// logger: count those too (cmd/signet sets it the same way).
 	slog.SetDefault(log)
-
-	issuer := publicURL + "/dev-idp"
-	clientSecret := randomSecret()
-	users := devidp.DefaultUsers()
-	idp, err := devidp.New(devidp.Config{
-		Issuer: issuer,
-		Clients: []devidp.Client{{
-			ID:                     "signet-dev",
-			Secret:                 clientSecret,
-			RedirectURIs:           []string{publicURL + auth.DefaultBasePath + "/callback/dev"},
-			PostLogoutRedirectURIs: []string{publicURL + auth.DefaultSignOutPath},
-			BackchannelLogoutURI:   publicURL + auth.DefaultBasePath + "/backchannel-logout",
-		}},
-		Users:  users,
-		Logger: log.With("component", "devidp"),
-		Now:    clk.Now,
-	})
+	env := map[string]string{
+		"HOST":            "127.0.0.1",
+		"PORT":            port,
+		"AUTH_URL":        publicURL,
+		"AUTH_SECRET":     randomSecret(),
+		"SIGNET_DATA_DIR": dataDir,
+	}
+	var names []string
+	for k := range env {
+		names = append(names, k)
+	}
+	a, err := app.Configure(func(k string) string { return env[k] }, names, log, app.Options{Now: clk.Now})
 	if err != nil {
+		ln.Close()
 		return nil, err
 	}
-	a, err := auth.New(auth.Config{
-		Providers: []*auth.Provider{auth.NewProvider("dev", "Development IdP", issuer, "signet-dev", clientSecret)},
-		Secrets:   []string{randomSecret()},
-		URL:       publicURL,
-		Callbacks: handlers.AuthCallbacks(),
-		Pages:     handlers.AuthPages(),
-		Logger:    log,
-		Now:       clk.Now,
-	})
-	if err != nil {
-		return nil, err
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		_ = app.Serve(ctx, ln, a.Handler, 5*time.Second, log, a.Shutdown)
+	}()
+	stop := func() {
+		cancel()
+		<-done
+		_ = a.Store.Close()
+		_ = os.RemoveAll(dataDir)
 	}
-	var devUsers []handlers.DevUser
-	for _, u := range users {
-		devUsers = append(devUsers, handlers.DevUser{Username: u.Username, Password: u.Password, Name: u.Name()})
-	}
-	h := handlers.New(handlers.Deps{Auth: a, Logger: log, DevIdP: idp, DevUsers: devUsers})
-	// The server's settings are cmd/signet's (run.go).
-	srv := &http.Server{
-		Handler:           h,
-		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       30 * time.Second,
-		WriteTimeout:      30 * time.Second,
-		IdleTimeout:       120 * time.Second,
-		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
-	}
-	go srv.Serve(ln)
-	return &app{clock: clk, url: publicURL, srv: srv, users: users, logLines: counter}, nil
+	return &served{clock: clk, url: publicURL, stop: stop, users: devidp.DefaultUsers(), logLines: counter}, nil
 }
 
 func randomSecret() string {
@@ -619,7 +606,7 @@ func soak(o options, out io.Writer) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	defer a.srv.Close()
+	defer a.stop()
 	st := &stats{maxSamples: o.maxErrorSamples, errorsByWhere: map[string]int{}}
 	tr := &http.Transport{MaxIdleConns: 1000, MaxIdleConnsPerHost: 1000, IdleConnTimeout: 90 * time.Second}
 
