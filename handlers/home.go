@@ -34,13 +34,13 @@ func handleHome(a formsAuth, assets components.Assets, dev []components.DevUser,
 func handleHomeFragment(a formsAuth, dev []components.DevUser, log *slog.Logger) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		a := perRequest(a)
-		fragment(w)
+		varyOnHXRequest(w)
 		panel, err := homePanel(a, w, r, auth.SessionFromContext(r.Context()), dev)
 		if err != nil {
 			serverError(w, r, log, err)
 			return
 		}
-		if unchanged(w, r, panel.ETag()) {
+		if serveNotModified(w, r, panel.ETag()) {
 			return
 		}
 		render(w, r, log, http.StatusOK, components.HomePanel(panel))
@@ -51,9 +51,9 @@ func handleHomeFragment(a formsAuth, dev []components.DevUser, log *slog.Logger)
 func handleNavFragment(a formsAuth, log *slog.Logger) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		a := perRequest(a)
-		fragment(w)
+		varyOnHXRequest(w)
 		nav := navData(a, w, r, auth.SessionFromContext(r.Context()), a.CurrentPath(r))
-		if unchanged(w, r, nav.ETag()) {
+		if serveNotModified(w, r, nav.ETag()) {
 			return
 		}
 		render(w, r, log, http.StatusOK, components.Nav(nav))

@@ -39,7 +39,7 @@ func handleProfile(sa sessionsAuth, assets components.Assets, log *slog.Logger) 
 func handleProfileFragment(a formsAuth, log *slog.Logger) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		a := perRequest(a)
-		fragment(w)
+		varyOnHXRequest(w)
 		s := auth.SessionFromContext(r.Context())
 		if s == nil { // only when mounted without Require
 			w.Header().Set("Cache-Control", "no-store")
@@ -48,7 +48,7 @@ func handleProfileFragment(a formsAuth, log *slog.Logger) http.Handler {
 			return
 		}
 		card := profileCard(a, w, r, s)
-		if unchanged(w, r, card.ETag()) {
+		if serveNotModified(w, r, card.ETag()) {
 			return
 		}
 		render(w, r, log, http.StatusOK, components.ProfileCard(card))

@@ -41,7 +41,7 @@ func liveShell(a formsAuth, shell components.Shell, s *auth.Session, signedOut s
 func handleSessionsFragment(a sessionsAuth, log *slog.Logger) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		forms := perRequest(a)
-		fragment(w)
+		varyOnHXRequest(w)
 		render(w, r, log, http.StatusOK, components.SessionsCard(sessionsCard(forms, a.ListSessions, w, r, log, time.Now())))
 	})
 }
@@ -112,7 +112,7 @@ func agoText(d time.Duration) string {
 func handleSignedOutFragment(a formsAuth, log *slog.Logger) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		a := perRequest(a)
-		fragment(w)
+		varyOnHXRequest(w)
 		if s := auth.SessionFromContext(r.Context()); s != nil && s.Error == "" {
 			w.Header().Set("Cache-Control", "no-store")
 			w.Header().Set("HX-Refresh", "true")

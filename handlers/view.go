@@ -173,9 +173,9 @@ func releasePageBuffer(b *bytes.Buffer) {
 	pageBuffers.Put(b)
 }
 
-// fragment marks a response as an htmx fragment: caches must key it on
-// HX-Request.
-func fragment(w http.ResponseWriter) {
+// varyOnHXRequest adds HX-Request to the response's Vary header (once), so
+// that caches keep a URL's htmx fragment apart from its full page.
+func varyOnHXRequest(w http.ResponseWriter) {
 	for _, v := range w.Header().Values("Vary") {
 		for _, f := range strings.Split(v, ",") {
 			if strings.EqualFold(strings.TrimSpace(f), "HX-Request") {
@@ -186,11 +186,11 @@ func fragment(w http.ResponseWriter) {
 	w.Header().Add("Vary", "HX-Request")
 }
 
-// unchanged answers 304 Not Modified, and returns true, when the request's
+// serveNotModified answers 304 Not Modified, and returns true, when the request's
 // If-None-Match names etag, the version of the fragment the handler would
 // render: htmx then leaves the element on the page as it is. Otherwise it
 // sets ETag for the fragment about to be rendered and returns false.
-func unchanged(w http.ResponseWriter, r *http.Request, etag string) bool {
+func serveNotModified(w http.ResponseWriter, r *http.Request, etag string) bool {
 	h := w.Header()
 	h["Etag"] = []string{etag}
 	for rest := r.Header.Get("If-None-Match"); rest != ""; {

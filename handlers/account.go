@@ -74,7 +74,7 @@ func handleAccount(a tokenAuth, assets components.Assets, client *http.Client, l
 // again" button. It sits behind auth.Require.
 func handleTokenFragment(a tokenAuth, log *slog.Logger) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		fragment(w)
+		varyOnHXRequest(w)
 		info, ok := a.AccessToken(r)
 		render(w, r, log, http.StatusOK, components.TokenCard(tokenCard(info, ok, providerName(a, r, info.Provider), time.Now())))
 	})
@@ -103,7 +103,7 @@ func handleReports(a formsAuth, assets components.Assets, log *slog.Logger) http
 // answers an htmx request without the scope with a 403 fragment.
 func handleReportsTable(log *slog.Logger) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		fragment(w)
+		varyOnHXRequest(w)
 		render(w, r, log, http.StatusOK, components.ReportsTable(reportRows))
 	})
 }
