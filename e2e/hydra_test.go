@@ -118,7 +118,7 @@ func buildHydra(t testing.TB) (string, error) {
 	if _, err := os.Stat(bin); err == nil { // another test binary built it meanwhile
 		return bin, nil
 	}
-	goTool := filepath.Join(runtime.GOROOT(), "bin", "go")
+	goTool := "go"
 	if p, err := exec.LookPath("go"); err == nil {
 		goTool = p
 	}

@@ -7,9 +7,6 @@ import (
 	"testing"
 )
 
-// testSecret is a strong AUTH_SECRET.
-const testSecret = "q7Rk2vXw9LpB4mZs8TnY3cHf6JdG1aQe5Uo0"
-
 func mapEnv(m map[string]string) (func(string) string, []string) {
 	var names []string
 	for k := range m {
