@@ -78,7 +78,7 @@ func New(cfg Config) (*Auth, error) {
 	}
 	a.client = cfg.HTTPClient
 	if a.client == nil {
-		a.client = &http.Client{Timeout: 10 * time.Second}
+		a.client = defaultHTTPClient()
 	}
 	a.now = cfg.Now
 	if a.now == nil {

@@ -62,7 +62,9 @@ type Config struct {
 	// Logger receives Signet's logs. Nil discards them.
 	Logger *slog.Logger
 	// HTTPClient makes every call to identity providers. Nil means a client
-	// with a 10-second timeout.
+	// with a 10-second timeout that reuses no connection idle for 4 s or
+	// more (servers such as Node.js close them after 5 s, and a request sent
+	// as they do fails).
 	HTTPClient *http.Client
 	// Now is the clock. Nil means time.Now.
 	Now func() time.Time
