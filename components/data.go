@@ -3,6 +3,9 @@
 // and not-found pages) and the HTMX fragments (nav state, home panel,
 // profile card).
 //
+// SignInButton, SignOutButton, UserMenu and SessionSwap (controls.templ)
+// are made for other apps too: examples/htmx builds a small app from them.
+//
 // Components take plain values and do no I/O: handlers look up the session,
 // the CSRF token and the asset URLs and pass them in. Regenerate the Go code
 // with `go tool templ generate` and commit the *_templ.go files; golden tests
