@@ -257,9 +257,17 @@ func (s *state) index(ctx context.Context, rec *Record, serverID, device string,
 		return nil
 	}
 	now := s.now()
-	if last, ok := s.seen.get(rec.Handle); ok && !force && now.Sub(last) < lastSeenEvery {
+	// One request of those that find the write due makes it: the others
+	// of a page's burst would write the same thing.
+	if !force && !s.seen.add(rec.Handle, now, now.Add(lastSeenEvery)) {
 		return nil
 	}
+	written := false
+	defer func() {
+		if !written {
+			s.seen.set(rec.Handle, now, now) // not written: the next request tries
+		}
+	}()
 	b, err := json.Marshal(s.entry(rec, serverID, device))
 	if err != nil {
 		return err
@@ -274,6 +282,7 @@ func (s *state) index(ctx context.Context, rec *Record, serverID, device string,
 		}
 	}
 	s.seen.set(rec.Handle, now, now.Add(lastSeenEvery))
+	written = true
 	return nil
 }
 

@@ -43,10 +43,26 @@ func (c *ttlCache[V]) get(k string) (V, bool) {
 	return e.v, true
 }
 
+// add stores v under k until expires unless k holds a live value, and
+// reports whether it stored it: of concurrent callers, one wins.
+func (c *ttlCache[V]) add(k string, v V, expires time.Time) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if e, ok := c.m[k]; ok && c.now().Before(e.expires) {
+		return false
+	}
+	c.setLocked(k, v, expires)
+	return true
+}
+
 // set stores v under k until expires.
 func (c *ttlCache[V]) set(k string, v V, expires time.Time) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	c.setLocked(k, v, expires)
+}
+
+func (c *ttlCache[V]) setLocked(k string, v V, expires time.Time) {
 	now := c.now()
 	if !now.Before(expires) {
 		delete(c.m, k)
