@@ -201,6 +201,10 @@ func TestLogsHoldNoSecrets(t *testing.T) {
 				click(t, ctx, e.confirmSel)
 			}
 			waitLogCount(t, app, `msg="back-channel logout"`, before+1, 10*time.Second)
+			// The IdP's tab may still be loading its last sign-out page
+			// (a navigation there would be aborted): the rest goes on in a
+			// tab of its own, with the same cookies.
+			ctx = newTab(t, ctx)
 			navigate(t, ctx, app.URL+"/")
 			waitAt(t, ctx, app.URL+"/", selSignIn)
 
