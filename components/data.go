@@ -167,13 +167,15 @@ type ProfileCardData struct {
 // htmxConfig configures htmx for a strict Content-Security-Policy: no
 // inline indicator styles, no eval, no script tags in swapped content, and
 // no history snapshots (pages carry session data). Its responseHandling is
-// htmx's default plus two rules: a 304 (the fragment's ETag still
-// matches, see etag.go) leaves the element as it is, and a 403 is swapped
+// htmx's default plus three rules: a 304 (the fragment's ETag still
+// matches, see etag.go) leaves the element as it is; a 403 is swapped
 // in like a 200, because auth.RequireScopes answers a fragment request
 // from a user without the permission with a 403 fragment that says which
-// one is missing.
+// one is missing; and a 503 is swapped in, because auth answers a
+// fragment request it cannot check while its store is down with the
+// "Temporarily unavailable" page and HX-Retarget: body.
 const htmxConfig = `{"includeIndicatorStyles":false,"allowEval":false,"allowScriptTags":false,"selfRequestsOnly":true,"historyCacheSize":0,` +
-	`"responseHandling":[{"code":"204","swap":false},{"code":"304","swap":false},{"code":"403","swap":true,"error":false},{"code":"[23]..","swap":true},{"code":"[45]..","swap":false,"error":true},{"code":"...","swap":false}]}`
+	`"responseHandling":[{"code":"204","swap":false},{"code":"304","swap":false},{"code":"403","swap":true,"error":false},{"code":"503","swap":true,"error":false},{"code":"[23]..","swap":true},{"code":"[45]..","swap":false,"error":true},{"code":"...","swap":false}]}`
 
 // htmxConfigMeta is the <meta name="htmx-config"> element, escaped once:
 // the same markup as <meta name="htmx-config" content={ htmxConfig }/>,

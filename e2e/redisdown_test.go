@@ -163,6 +163,15 @@ func TestRedisDownAndBack(t *testing.T) {
 
 			redis.Kill()
 
+			// The open page: its next htmx request (the focus refresh)
+			// gets the 503 page, which htmx puts in place of the body.
+			evalJS[bool](t, ctx, `window.dispatchEvent(new Event('focus')), true`)
+			waitVisible(t, ctx, "#error-code")
+			if code := textOf(t, ctx, "#error-code"); code != "Unavailable" {
+				t.Errorf("with Redis down, the profile page's refresh shows error code %q, want Unavailable", code)
+			}
+			screenshot(t, ctx, "redis-down-htmx")
+
 			// The browser: the Unavailable page, and its cookie kept.
 			navigate(t, ctx, app.URL+"/profile")
 			waitVisible(t, ctx, "#error-code")
