@@ -167,7 +167,7 @@ func TestSessionCacheServerStore(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if err := a.state.st.Set(ctx, keySession+id, b, changed.Expires); err != nil {
+			if err := a.sessions.storeRecord(ctx, id, b, changed.Expires); err != nil {
 				t.Fatal(err)
 			}
 			third, _, err := a.sessions.load(r, a.cookiesFor(r))

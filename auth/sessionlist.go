@@ -155,6 +155,9 @@ func (a *Auth) revokeStoredTokens(ctx context.Context, id string) {
 	if err != nil {
 		return
 	}
+	if b, err = a.sessions.openStored(b); err != nil {
+		return
+	}
 	if rec, err := decodeRecord(b); err == nil {
 		a.revokeTokensOf(ctx, rec)
 	}

@@ -211,3 +211,32 @@ func (e *env) revokeOthersFrom(b *browser) error {
 	}
 	return nil
 }
+
+// TestStoredSessionsSealed: a session the store keeps (the server
+// strategy, or a cookie session too large for its cookie) is sealed with
+// AUTH_SECRET, so a copy of the store holds no token and no claim.
+func TestStoredSessionsSealed(t *testing.T) {
+	var st *memoryStore
+	e := newEnv(t, withConfig(func(c *Config) {
+		st = newMemoryStore(c.Now)
+		c.Store, c.Session.Strategy = st, StrategyServer
+	}))
+	b := e.browser()
+	b.signIn()
+	keys := st.Keys(keySession)
+	if len(keys) != 1 {
+		t.Fatalf("store holds %d sessions, want 1", len(keys))
+	}
+	v, err := st.Get(t.Context(), keys[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, plain := range []string{"Ada", "ada@example.com", "user-ada", "eyJ"} {
+		if strings.Contains(string(v), plain) {
+			t.Errorf("the stored session shows %q in the clear", plain)
+		}
+	}
+	if b.session() == nil {
+		t.Fatal("the sealed session does not read back")
+	}
+}

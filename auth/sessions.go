@@ -119,6 +119,16 @@ func (s sessionStorage) load(r *http.Request, cw cookieWriter) (*Record, string,
 	if hit.id != "" && bytes.Equal(stored, hit.stored) {
 		// The store holds what the cached record was decoded from.
 		rec = hit.copy()
+	} else if inStore {
+		if b, err = s.openStored(stored); err != nil {
+			return nil, "", err
+		}
+		if rec, err = decodeRecord(b); err != nil {
+			return nil, "", err
+		}
+		if s.cache != nil {
+			s.cache.put(v, rec, id, stored)
+		}
 	} else if rec, err = decodeRecord(b); err != nil {
 		return nil, "", err
 	} else if s.cache != nil {
@@ -145,7 +155,7 @@ func (s sessionStorage) save(w http.ResponseWriter, r *http.Request, cw cookieWr
 		if id == "" {
 			id = randomString(32)
 		}
-		if err := s.state.health.check(ctx, "save", s.state.st.Set(ctx, keySession+id, b, rec.Expires)); err != nil {
+		if err := s.storeRecord(ctx, id, b, rec.Expires); err != nil {
 			return "", err
 		}
 		v, err := s.keys.seal(sessionSealName, []byte(id))
@@ -164,7 +174,7 @@ func (s sessionStorage) save(w http.ResponseWriter, r *http.Request, cw cookieWr
 		if id == "" {
 			id = randomString(32)
 		}
-		if err := s.state.health.check(ctx, "save", s.state.st.Set(ctx, keySession+id, b, rec.Expires)); err != nil {
+		if err := s.storeRecord(ctx, id, b, rec.Expires); err != nil {
 			return "", err
 		}
 		if v, err = s.keys.seal(sessionRefSealName, []byte(id)); err != nil {
@@ -176,6 +186,30 @@ func (s sessionStorage) save(w http.ResponseWriter, r *http.Request, cw cookieWr
 	}
 	cw.setChunked(w, r, cw.names.session, v, rec.Expires)
 	return id, nil
+}
+
+// storedRecordSealName seals the session records kept in the store, as
+// the cookie's are: a copy of the store (a Redis dump, a backup of the
+// file) holds no token anyone can use without AUTH_SECRET.
+const storedRecordSealName = "session-record"
+
+// storeRecord seals the encoded record b and keeps it under id until
+// expires.
+func (s sessionStorage) storeRecord(ctx context.Context, id string, b []byte, expires time.Time) error {
+	sealed, err := s.keys.seal(storedRecordSealName, bytes.Clone(b))
+	if err != nil {
+		return fmt.Errorf("seal session: %w", err)
+	}
+	return s.state.health.check(ctx, "save", s.state.st.Set(ctx, keySession+id, []byte(sealed), expires))
+}
+
+// openStored opens a record the store kept.
+func (s sessionStorage) openStored(b []byte) ([]byte, error) {
+	plain, err := s.keys.open(storedRecordSealName, string(b))
+	if err != nil {
+		return nil, fmt.Errorf("open stored session: %w", err)
+	}
+	return plain, nil
 }
 
 // clear expires the session cookie (every chunk) and deletes the stored
