@@ -22,7 +22,7 @@ func (a *Auth) handleCallback(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	cw := a.cookiesFor(r)
 	if err := r.ParseForm(); err != nil {
-		a.fail(w, r, errorf(ErrOAuthCallback, "parse callback: %w", err))
+		a.fail(w, r, errorf(CodeOAuthCallback, "parse callback: %w", err))
 		return
 	}
 	// The flow cookies are one-time: they go whatever happens next. They
@@ -31,25 +31,25 @@ func (a *Auth) handleCallback(w http.ResponseWriter, r *http.Request) {
 	clearFlow(w, cw)
 
 	if e := r.Form.Get("error"); e != "" {
-		code := ErrOAuthCallback
+		code := CodeOAuthCallback
 		if e == "access_denied" {
-			code = ErrAccessDenied
+			code = CodeAccessDenied
 		}
 		a.fail(w, r, errorf(code, "provider %q returned error %q: %.200q", p.ID, e, r.Form.Get("error_description")))
 		return
 	}
 	if err := a.checkState(r, cw, p.ID, r.Form.Get("state")); err != nil {
-		a.fail(w, r, &Error{Code: ErrVerification, Err: err})
+		a.fail(w, r, &Error{Code: CodeVerification, Err: err})
 		return
 	}
 	verifier, err := a.readFlow(r, cw.names.pkce, sealPKCE, p.ID)
 	if err != nil {
-		a.fail(w, r, &Error{Code: ErrVerification, Err: err})
+		a.fail(w, r, &Error{Code: CodeVerification, Err: err})
 		return
 	}
 	nonce, err := a.readFlow(r, cw.names.nonce, sealNonce, p.ID)
 	if err != nil {
-		a.fail(w, r, &Error{Code: ErrVerification, Err: err})
+		a.fail(w, r, &Error{Code: CodeVerification, Err: err})
 		return
 	}
 	target, err := a.readFlow(r, cw.names.callbackURL, sealCallbackURL, p.ID)
@@ -58,7 +58,7 @@ func (a *Auth) handleCallback(w http.ResponseWriter, r *http.Request) {
 	}
 	code := r.Form.Get("code")
 	if code == "" {
-		a.fail(w, r, errorf(ErrOAuthCallback, "callback without code"))
+		a.fail(w, r, errorf(CodeOAuthCallback, "callback without code"))
 		return
 	}
 	m, err := a.metadataFor(ctx, p)
@@ -100,20 +100,20 @@ func (a *Auth) exchange(ctx context.Context, r *http.Request, p *Provider, m *me
 	oc.RedirectURL = a.callbackURL(r, p)
 	tok, err := oc.Exchange(context.WithValue(ctx, oauth2.HTTPClient, a.client), code, oauth2.VerifierOption(verifier))
 	if err != nil {
-		return nil, nil, errorf(ErrOAuthCallback, "exchange code: %w", err)
+		return nil, nil, errorf(CodeOAuthCallback, "exchange code: %w", err)
 	}
 	rawID, _ := tok.Extra("id_token").(string)
 	if rawID == "" {
-		return nil, nil, errorf(ErrOAuthCallback, "token response has no id_token")
+		return nil, nil, errorf(CodeOAuthCallback, "token response has no id_token")
 	}
 	idt, err := verifyIDToken(ctx, m, p.ClientID, rawID, nonce, tok.AccessToken)
 	if err != nil {
-		return nil, nil, &Error{Code: ErrOAuthCallback, Err: err}
+		return nil, nil, &Error{Code: CodeOAuthCallback, Err: err}
 	}
 	profile := idt.claims
 	if p.Userinfo && m.UserinfoEndpoint != "" {
 		if profile, err = a.userinfo(ctx, m, tok, profile); err != nil {
-			return nil, nil, &Error{Code: ErrOAuthCallback, Err: err}
+			return nil, nil, &Error{Code: CodeOAuthCallback, Err: err}
 		}
 	}
 	now := a.now()
@@ -139,17 +139,17 @@ func (a *Auth) exchange(ctx context.Context, r *http.Request, p *Provider, m *me
 			if err == nil {
 				err = errors.New("SignIn callback returned false")
 			}
-			return nil, nil, &Error{Code: ErrAccessDenied, Err: err}
+			return nil, nil, &Error{Code: CodeAccessDenied, Err: err}
 		}
 	}
 	token := p.profile(profile)
 	if cb := a.cfg.Callbacks.JWT; cb != nil {
 		token, err = cb(ctx, JWTParams{Token: token, Account: account, Profile: profile, Trigger: TriggerSignIn})
 		if err != nil {
-			return nil, nil, &Error{Code: ErrCallback, Err: fmt.Errorf("JWT callback: %w", err)}
+			return nil, nil, &Error{Code: CodeCallback, Err: fmt.Errorf("JWT callback: %w", err)}
 		}
 		if token == nil {
-			return nil, nil, &Error{Code: ErrAccessDenied, Err: errors.New("JWT callback returned no token")}
+			return nil, nil, &Error{Code: CodeAccessDenied, Err: errors.New("JWT callback returned no token")}
 		}
 	}
 	sid, _ := profile["sid"].(string)

@@ -223,12 +223,12 @@ func TestEnvName(t *testing.T) {
 
 func TestErrorCodes(t *testing.T) {
 	codes := []ErrorCode{
-		ErrConfiguration, ErrAccessDenied, ErrVerification, ErrMissingCSRF, ErrOAuthSignin, ErrOAuthCallback,
-		ErrCallback, ErrSessionRequired, ErrProviderUnavailable, ErrUnknownProvider, ErrUnknownAction,
+		CodeConfiguration, CodeAccessDenied, CodeVerification, CodeMissingCSRF, CodeOAuthSignin, CodeOAuthCallback,
+		CodeCallback, CodeSessionRequired, CodeProviderUnavailable, CodeUnknownProvider, CodeUnknownAction,
 	}
 	status := map[ErrorCode]int{
-		ErrConfiguration: 500, ErrAccessDenied: 403, ErrVerification: 403, ErrMissingCSRF: 403,
-		ErrProviderUnavailable: 503, ErrUnknownProvider: 404, ErrUnknownAction: 404, ErrOAuthCallback: 400,
+		CodeConfiguration: 500, CodeAccessDenied: 403, CodeVerification: 403, CodeMissingCSRF: 403,
+		CodeProviderUnavailable: 503, CodeUnknownProvider: 404, CodeUnknownAction: 404, CodeOAuthCallback: 400,
 	}
 	for _, c := range codes {
 		if got := knownCode(string(c)); got != c {
@@ -246,14 +246,14 @@ func TestErrorCodes(t *testing.T) {
 			t.Errorf("knownCode(%q) = %q, want Default", s, got)
 		}
 	}
-	if got := codeOf(errTest); got != ErrConfiguration {
+	if got := codeOf(errTest); got != CodeConfiguration {
 		t.Errorf("codeOf(plain error) = %q, want Configuration", got)
 	}
-	wrapped := &Error{Code: ErrVerification, Err: errTest}
-	if got := codeOf(wrapped); got != ErrVerification {
+	wrapped := &Error{Code: CodeVerification, Err: errTest}
+	if got := codeOf(wrapped); got != CodeVerification {
 		t.Errorf("codeOf = %q", got)
 	}
-	if !strings.Contains(wrapped.Error(), "test failure") || (&Error{Code: ErrVerification}).Error() != "auth: Verification" {
+	if !strings.Contains(wrapped.Error(), "test failure") || (&Error{Code: CodeVerification}).Error() != "auth: Verification" {
 		t.Errorf("Error() = %q", wrapped.Error())
 	}
 }

@@ -64,13 +64,13 @@ func (a *Auth) CSRFToken(w http.ResponseWriter, r *http.Request) string {
 	return token
 }
 
-var errCSRF = &Error{Code: ErrMissingCSRF, Err: errors.New("csrf token missing or invalid")}
+var errCSRF = &Error{Code: CodeMissingCSRF, Err: errors.New("csrf token missing or invalid")}
 
 // checkCSRF verifies a state-changing POST: it must not be a cross-origin
 // browser request, and its csrfToken field must match a valid CSRF cookie.
 func (a *Auth) checkCSRF(r *http.Request) error {
 	if err := a.crossOrigin.Check(r); err != nil {
-		return &Error{Code: ErrMissingCSRF, Err: err}
+		return &Error{Code: CodeMissingCSRF, Err: err}
 	}
 	return a.checkCSRFToken(r, r.PostFormValue("csrfToken"))
 }

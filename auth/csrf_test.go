@@ -160,7 +160,7 @@ func TestCSRFRequired(t *testing.T) {
 					}
 					return
 				}
-				b.wantErrorPage(t, r, ErrMissingCSRF)
+				b.wantErrorPage(t, r, CodeMissingCSRF)
 				e.wantLog(t, "code=MissingCSRF")
 				// Nothing changed: still signed in with the same cookie,
 				// and no sign-in or sign-out was started.
@@ -191,7 +191,7 @@ func TestCSRFCrossOriginWithoutFetchMetadata(t *testing.T) {
 	b := e.browser()
 	b.signIn()
 	r := b.post("/api/auth/signout", url.Values{"csrfToken": {"guess"}})
-	b.wantErrorPage(t, r, ErrMissingCSRF)
+	b.wantErrorPage(t, r, CodeMissingCSRF)
 	if b.session() == nil {
 		t.Error("signed out")
 	}

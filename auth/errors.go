@@ -13,39 +13,39 @@ type ErrorCode string
 // The codes Signet uses. The first ones are Auth.js's; ProviderUnavailable is
 // Signet's own, for an identity provider that cannot be reached.
 const (
-	ErrConfiguration       ErrorCode = "Configuration"
-	ErrAccessDenied        ErrorCode = "AccessDenied"
-	ErrVerification        ErrorCode = "Verification"
-	ErrMissingCSRF         ErrorCode = "MissingCSRF"
-	ErrOAuthSignin         ErrorCode = "OAuthSignin"
-	ErrOAuthCallback       ErrorCode = "OAuthCallbackError"
-	ErrCallback            ErrorCode = "Callback"
-	ErrSessionRequired     ErrorCode = "SessionRequired"
-	ErrProviderUnavailable ErrorCode = "ProviderUnavailable"
-	ErrUnknownProvider     ErrorCode = "UnknownProvider"
-	ErrUnknownAction       ErrorCode = "UnknownAction"
-	// ErrForbidden is Signet's own: signed in, but without a permission
+	CodeConfiguration       ErrorCode = "Configuration"
+	CodeAccessDenied        ErrorCode = "AccessDenied"
+	CodeVerification        ErrorCode = "Verification"
+	CodeMissingCSRF         ErrorCode = "MissingCSRF"
+	CodeOAuthSignin         ErrorCode = "OAuthSignin"
+	CodeOAuthCallback       ErrorCode = "OAuthCallbackError"
+	CodeCallback            ErrorCode = "Callback"
+	CodeSessionRequired     ErrorCode = "SessionRequired"
+	CodeProviderUnavailable ErrorCode = "ProviderUnavailable"
+	CodeUnknownProvider     ErrorCode = "UnknownProvider"
+	CodeUnknownAction       ErrorCode = "UnknownAction"
+	// CodeForbidden is Signet's own: signed in, but without a permission
 	// (scope) the page needs. RequireScopes serves it with status 403.
-	ErrForbidden ErrorCode = "Forbidden"
-	// ErrUnavailable is Signet's own: the session store cannot be reached,
+	CodeForbidden ErrorCode = "Forbidden"
+	// CodeUnavailable is Signet's own: the session store cannot be reached,
 	// so a session cannot be checked. Nothing was changed; status 503.
-	ErrUnavailable ErrorCode = "Unavailable"
-	// ErrUnknownSession is Signet's own: a revoke named a session that is
+	CodeUnavailable ErrorCode = "Unavailable"
+	// CodeUnknownSession is Signet's own: a revoke named a session that is
 	// not one of the user's (unknown, ended, or someone else's: the same
 	// answer for all three). Status 404.
-	ErrUnknownSession ErrorCode = "UnknownSession"
+	CodeUnknownSession ErrorCode = "UnknownSession"
 )
 
 // Status is the HTTP status the error page is served with.
 func (c ErrorCode) Status() int {
 	switch c {
-	case ErrConfiguration:
+	case CodeConfiguration:
 		return http.StatusInternalServerError
-	case ErrAccessDenied, ErrVerification, ErrMissingCSRF, ErrForbidden:
+	case CodeAccessDenied, CodeVerification, CodeMissingCSRF, CodeForbidden:
 		return http.StatusForbidden
-	case ErrProviderUnavailable, ErrUnavailable:
+	case CodeProviderUnavailable, CodeUnavailable:
 		return http.StatusServiceUnavailable
-	case ErrUnknownProvider, ErrUnknownAction, ErrUnknownSession:
+	case CodeUnknownProvider, CodeUnknownAction, CodeUnknownSession:
 		return http.StatusNotFound
 	default:
 		return http.StatusBadRequest
@@ -55,23 +55,23 @@ func (c ErrorCode) Status() int {
 // Title is a short human heading for the code.
 func (c ErrorCode) Title() string {
 	switch c {
-	case ErrAccessDenied:
+	case CodeAccessDenied:
 		return "Access denied"
-	case ErrVerification:
+	case CodeVerification:
 		return "Sign-in could not be verified"
-	case ErrMissingCSRF:
+	case CodeMissingCSRF:
 		return "This form has expired"
-	case ErrProviderUnavailable:
+	case CodeProviderUnavailable:
 		return "Identity provider unavailable"
-	case ErrOAuthSignin, ErrOAuthCallback, ErrCallback:
+	case CodeOAuthSignin, CodeOAuthCallback, CodeCallback:
 		return "Sign-in failed"
-	case ErrSessionRequired:
+	case CodeSessionRequired:
 		return "Please sign in"
-	case ErrUnknownProvider, ErrUnknownAction:
+	case CodeUnknownProvider, CodeUnknownAction:
 		return "Page not found"
-	case ErrForbidden:
+	case CodeForbidden:
 		return "Permission required"
-	case ErrUnavailable:
+	case CodeUnavailable:
 		return "Temporarily unavailable"
 	default:
 		return "Something went wrong"
@@ -82,31 +82,31 @@ func (c ErrorCode) Title() string {
 // contains details of the cause.
 func (c ErrorCode) Message() string {
 	switch c {
-	case ErrConfiguration:
+	case CodeConfiguration:
 		return "The server is not configured correctly. Please try again later, or tell the site's administrator if it goes on."
-	case ErrAccessDenied:
+	case CodeAccessDenied:
 		return "You do not have permission to sign in."
-	case ErrVerification:
+	case CodeVerification:
 		return "The sign-in or sign-out request could not be verified: it may have expired, been used already, or been started in another browser. Please start again."
-	case ErrMissingCSRF:
+	case CodeMissingCSRF:
 		return "The form was missing its security token or it did not match. Nothing was changed. Please go back, reload the page and try again."
-	case ErrProviderUnavailable:
+	case CodeProviderUnavailable:
 		return "The identity provider cannot be reached right now. Nothing was changed. Please try again in a moment."
-	case ErrOAuthSignin:
+	case CodeOAuthSignin:
 		return "The sign-in could not be started with the identity provider. Please try again."
-	case ErrOAuthCallback, ErrCallback:
+	case CodeOAuthCallback, CodeCallback:
 		return "The identity provider's answer could not be accepted. Please try signing in again."
-	case ErrSessionRequired:
+	case CodeSessionRequired:
 		return "You need to be signed in to see this page."
-	case ErrUnknownProvider:
+	case CodeUnknownProvider:
 		return "There is no sign-in provider by that name."
-	case ErrUnknownAction:
+	case CodeUnknownAction:
 		return "There is no such page."
-	case ErrForbidden:
+	case CodeForbidden:
 		return "You are signed in, but your account does not have the permission this page needs."
-	case ErrUnknownSession:
+	case CodeUnknownSession:
 		return "That session is not one of yours, or it has ended already."
-	case ErrUnavailable:
+	case CodeUnavailable:
 		return "Your session cannot be checked right now. You are still signed in and nothing was changed. Please try again in a moment."
 	default:
 		return "Sign-in failed. Please try again."
@@ -114,12 +114,12 @@ func (c ErrorCode) Message() string {
 }
 
 // knownCode maps a code from a URL to a known code; anything else becomes
-// ErrConfiguration's sibling "Default".
+// CodeConfiguration's sibling "Default".
 func knownCode(s string) ErrorCode {
 	switch c := ErrorCode(s); c {
-	case ErrConfiguration, ErrAccessDenied, ErrVerification, ErrMissingCSRF, ErrOAuthSignin,
-		ErrOAuthCallback, ErrCallback, ErrSessionRequired, ErrProviderUnavailable,
-		ErrUnknownProvider, ErrUnknownAction, ErrForbidden, ErrUnavailable, ErrUnknownSession:
+	case CodeConfiguration, CodeAccessDenied, CodeVerification, CodeMissingCSRF, CodeOAuthSignin,
+		CodeOAuthCallback, CodeCallback, CodeSessionRequired, CodeProviderUnavailable,
+		CodeUnknownProvider, CodeUnknownAction, CodeForbidden, CodeUnavailable, CodeUnknownSession:
 		return c
 	default:
 		return "Default"
@@ -154,5 +154,5 @@ func codeOf(err error) ErrorCode {
 	if errors.As(err, &e) {
 		return e.Code
 	}
-	return ErrConfiguration
+	return CodeConfiguration
 }

@@ -273,7 +273,7 @@ func TestCallbackHostileBrowser(t *testing.T) {
 				back := b.toIdP(b.startSignIn("oidc", ""))
 				return b.callbackEdited(back, func(q url.Values) { q.Set("state", q.Get("state")+"x") })
 			},
-			code: ErrVerification, logWhy: "state parameter does not match",
+			code: CodeVerification, logWhy: "state parameter does not match",
 		},
 		{
 			name: "state missing",
@@ -281,7 +281,7 @@ func TestCallbackHostileBrowser(t *testing.T) {
 				back := b.toIdP(b.startSignIn("oidc", ""))
 				return b.callbackEdited(back, func(q url.Values) { q.Del("state") })
 			},
-			code: ErrVerification, logWhy: "state parameter missing",
+			code: CodeVerification, logWhy: "state parameter missing",
 		},
 		{
 			name: "state cookie missing",
@@ -290,7 +290,7 @@ func TestCallbackHostileBrowser(t *testing.T) {
 				b.setCookie("signet.state", "")
 				return b.callback(back)
 			},
-			code: ErrVerification, logWhy: "state cookie missing",
+			code: CodeVerification, logWhy: "state cookie missing",
 		},
 		{
 			name: "state reused: the same callback replayed",
@@ -303,7 +303,7 @@ func TestCallbackHostileBrowser(t *testing.T) {
 				b.setCookie("signet.session-token", "")
 				return b.callback(back)
 			},
-			code: ErrVerification, logWhy: "state cookie missing",
+			code: CodeVerification, logWhy: "state cookie missing",
 		},
 		{
 			name: "code replayed with a fresh state",
@@ -314,7 +314,7 @@ func TestCallbackHostileBrowser(t *testing.T) {
 				back := b.toIdP(b.startSignIn("oidc", ""))
 				return b.callbackEdited(back, func(q url.Values) { q.Set("code", first.Code) })
 			},
-			code: ErrOAuthCallback, logWhy: "code already used",
+			code: CodeOAuthCallback, logWhy: "code already used",
 		},
 		{
 			name: "callback carried into another browser",
@@ -323,7 +323,7 @@ func TestCallbackHostileBrowser(t *testing.T) {
 				back := attacker.toIdP(attacker.startSignIn("oidc", ""))
 				return b.callback(back) // the victim follows the attacker's link
 			},
-			code: ErrVerification, logWhy: "state cookie missing",
+			code: CodeVerification, logWhy: "state cookie missing",
 		},
 		{
 			name: "PKCE verifier cookie absent",
@@ -332,7 +332,7 @@ func TestCallbackHostileBrowser(t *testing.T) {
 				b.setCookie("signet.pkce.code_verifier", "")
 				return b.callback(back)
 			},
-			code: ErrVerification, logWhy: "pkce cookie missing",
+			code: CodeVerification, logWhy: "pkce cookie missing",
 		},
 		{
 			name: "nonce cookie absent",
@@ -341,7 +341,7 @@ func TestCallbackHostileBrowser(t *testing.T) {
 				b.setCookie("signet.nonce", "")
 				return b.callback(back)
 			},
-			code: ErrVerification, logWhy: "nonce cookie missing",
+			code: CodeVerification, logWhy: "nonce cookie missing",
 		},
 		{
 			name: "state cookie swapped for the nonce cookie",
@@ -350,7 +350,7 @@ func TestCallbackHostileBrowser(t *testing.T) {
 				b.setCookie("signet.state", b.cookie("signet.nonce"))
 				return b.callback(back)
 			},
-			code: ErrVerification, logWhy: "state cookie invalid",
+			code: CodeVerification, logWhy: "state cookie invalid",
 		},
 		{
 			name: "state cookie tampered",
@@ -359,7 +359,7 @@ func TestCallbackHostileBrowser(t *testing.T) {
 				b.setCookie("signet.state", flipChar(b.cookie("signet.state"), 20))
 				return b.callback(back)
 			},
-			code: ErrVerification, logWhy: "state cookie invalid",
+			code: CodeVerification, logWhy: "state cookie invalid",
 		},
 		{
 			name: "no code",
@@ -367,7 +367,7 @@ func TestCallbackHostileBrowser(t *testing.T) {
 				back := b.toIdP(b.startSignIn("oidc", ""))
 				return b.callbackEdited(back, func(q url.Values) { q.Del("code") })
 			},
-			code: ErrOAuthCallback, logWhy: "callback without code",
+			code: CodeOAuthCallback, logWhy: "callback without code",
 		},
 		{
 			name: "code from another sign-in of the same browser",
@@ -380,7 +380,7 @@ func TestCallbackHostileBrowser(t *testing.T) {
 				u.RawQuery = q.Encode()
 				return b.get(u.String())
 			},
-			code: ErrOAuthCallback, logWhy: "PKCE verification failed",
+			code: CodeOAuthCallback, logWhy: "PKCE verification failed",
 		},
 		{
 			name: "IdP says access_denied",
@@ -388,7 +388,7 @@ func TestCallbackHostileBrowser(t *testing.T) {
 				e.idp.SetAuthorizeError("access_denied")
 				return b.callback(b.toIdP(b.startSignIn("oidc", "")))
 			},
-			code: ErrAccessDenied, logWhy: "access_denied",
+			code: CodeAccessDenied, logWhy: "access_denied",
 		},
 		{
 			name: "IdP says server_error",
@@ -396,7 +396,7 @@ func TestCallbackHostileBrowser(t *testing.T) {
 				e.idp.SetAuthorizeError("server_error")
 				return b.callback(b.toIdP(b.startSignIn("oidc", "")))
 			},
-			code: ErrOAuthCallback, logWhy: "server_error",
+			code: CodeOAuthCallback, logWhy: "server_error",
 		},
 	}
 	for _, tt := range tests {
@@ -431,7 +431,7 @@ func TestCallbackProviderMixup(t *testing.T) {
 		"state": {authz.Query().Get("state")},
 	}.Encode()
 	r := b.get(cb)
-	b.wantErrorPage(t, r, ErrVerification)
+	b.wantErrorPage(t, r, CodeVerification)
 	e.wantLog(t, `was made for provider \"other\", not \"oidc\"`)
 }
 
@@ -444,16 +444,16 @@ func TestSignInCallbackRefusals(t *testing.T) {
 	}{
 		{"SignIn returns false", func(c *Callbacks) {
 			c.SignIn = func(_ context.Context, p SignInParams) (bool, error) { return false, nil }
-		}, ErrAccessDenied, "SignIn callback returned false"},
+		}, CodeAccessDenied, "SignIn callback returned false"},
 		{"SignIn fails", func(c *Callbacks) {
 			c.SignIn = func(_ context.Context, p SignInParams) (bool, error) { return true, errTest }
-		}, ErrAccessDenied, "test failure"},
+		}, CodeAccessDenied, "test failure"},
 		{"JWT returns nil", func(c *Callbacks) {
 			c.JWT = func(_ context.Context, p JWTParams) (Token, error) { return nil, nil }
-		}, ErrAccessDenied, "JWT callback returned no token"},
+		}, CodeAccessDenied, "JWT callback returned no token"},
 		{"JWT fails", func(c *Callbacks) {
 			c.JWT = func(_ context.Context, p JWTParams) (Token, error) { return nil, errTest }
-		}, ErrCallback, "JWT callback: test failure"},
+		}, CodeCallback, "JWT callback: test failure"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -744,7 +744,7 @@ func TestFlowCookiesExpire(t *testing.T) {
 				}
 				return
 			}
-			b.wantErrorPage(t, r, ErrVerification)
+			b.wantErrorPage(t, r, CodeVerification)
 			e.wantLog(t, "state cookie")
 		})
 	}

@@ -332,7 +332,7 @@ func FuzzCallbackQuery(f *testing.F) {
 	} {
 		f.Add(s)
 	}
-	allowed := map[string]bool{string(ErrVerification): true, string(ErrOAuthCallback): true, string(ErrAccessDenied): true}
+	allowed := map[string]bool{string(CodeVerification): true, string(CodeOAuthCallback): true, string(CodeAccessDenied): true}
 	f.Fuzz(func(t *testing.T, query string) {
 		r := httptest.NewRequest(http.MethodGet, "http://app.test/api/auth/callback/oidc", nil)
 		r.URL.RawQuery = query

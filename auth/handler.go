@@ -38,7 +38,7 @@ func (a *Auth) Handler() http.Handler {
 		if methodNotAllowed(w, r, mux, fallback) {
 			return
 		}
-		a.renderError(w, r, ErrUnknownAction)
+		a.renderError(w, r, CodeUnknownAction)
 	})
 	return limitInput(mux)
 }
@@ -92,7 +92,7 @@ func (a *Auth) PostLogoutHandler() http.Handler {
 func (a *Auth) provider(w http.ResponseWriter, r *http.Request) (*Provider, bool) {
 	p, ok := a.providers[r.PathValue("provider")]
 	if !ok {
-		a.renderError(w, r, ErrUnknownProvider)
+		a.renderError(w, r, CodeUnknownProvider)
 		return nil, false
 	}
 	return p, true

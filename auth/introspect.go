@@ -59,7 +59,7 @@ const maxIntrospectionBytes = 256 << 10
 func (a *Auth) Introspect(ctx context.Context, providerID string, token Secret) (*Introspection, error) {
 	p, ok := a.providers[providerID]
 	if !ok {
-		return nil, errorf(ErrUnknownProvider, "no provider %q", providerID)
+		return nil, errorf(CodeUnknownProvider, "no provider %q", providerID)
 	}
 	m, err := a.metadataFor(ctx, p)
 	if err != nil {

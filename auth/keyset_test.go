@@ -66,7 +66,7 @@ func TestJWKSRefreshRateLimited(t *testing.T) {
 	// ID tokens share the limit: a forged one at the callback fetches nothing.
 	e.idp.SetSign(fakeidp.ForeignKey)
 	for range 3 {
-		b.wantErrorPage(t, b.callback(b.toIdP(b.startSignIn("oidc", ""))), ErrOAuthCallback)
+		b.wantErrorPage(t, b.callback(b.toIdP(b.startSignIn("oidc", ""))), CodeOAuthCallback)
 	}
 	e.idp.SetSign(fakeidp.RS256)
 	if got, want := e.idp.Hits(fakeidp.JWKS), 2; got != want {

@@ -57,7 +57,7 @@ func (a *Auth) unavailable(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("HX-Retarget", "body")
 		w.Header().Set("HX-Reswap", "innerHTML")
 	}
-	a.renderError(w, r, ErrUnavailable)
+	a.renderError(w, r, CodeUnavailable)
 }
 
 // Session returns the request's session, or nil when signed out: Auth.js's

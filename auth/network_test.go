@@ -55,7 +55,7 @@ func TestIdPDownAtStart(t *testing.T) {
 	}
 
 	r := b.startSignIn("oidc", "/profile")
-	b.wantErrorPage(t, r, ErrProviderUnavailable)
+	b.wantErrorPage(t, r, CodeProviderUnavailable)
 	e.wantLog(t, "code=ProviderUnavailable", `discovery for \"oidc\"`, "connection refused")
 	if b.cookie("signet.state") != "" {
 		t.Error("a sign-in that could not start left a state cookie")
@@ -85,10 +85,10 @@ func TestIdPFailures(t *testing.T) {
 		ep   fakeidp.Endpoint
 		code ErrorCode
 	}{
-		{fakeidp.Discovery, ErrProviderUnavailable},
-		{fakeidp.JWKS, ErrOAuthCallback},
-		{fakeidp.Token, ErrOAuthCallback},
-		{fakeidp.Userinfo, ErrOAuthCallback},
+		{fakeidp.Discovery, CodeProviderUnavailable},
+		{fakeidp.JWKS, CodeOAuthCallback},
+		{fakeidp.Token, CodeOAuthCallback},
+		{fakeidp.Userinfo, CodeOAuthCallback},
 	}
 	for _, ep := range endpoints {
 		for _, f := range failures {
@@ -136,8 +136,8 @@ func TestDiscoveryRetryPause(t *testing.T) {
 	e := newEnv(t)
 	e.idp.Fail(fakeidp.Discovery, fakeidp.Status500)
 	b := e.browser()
-	b.wantErrorPage(t, b.startSignIn("oidc", ""), ErrProviderUnavailable)
-	b.wantErrorPage(t, b.startSignIn("oidc", ""), ErrProviderUnavailable)
+	b.wantErrorPage(t, b.startSignIn("oidc", ""), CodeProviderUnavailable)
+	b.wantErrorPage(t, b.startSignIn("oidc", ""), CodeProviderUnavailable)
 	if got, want := e.idp.Hits(fakeidp.Discovery), 1; got != want {
 		t.Errorf("discovery fetched %d times within a second, want %d", got, want)
 	}
@@ -213,7 +213,7 @@ func TestDiscoveryDocumentChecked(t *testing.T) {
 				p.DiscoveryURL = doc.URL + "/.well-known/openid-configuration"
 			}))
 			b := e.browser()
-			b.wantErrorPage(t, b.startSignIn("oidc", ""), ErrProviderUnavailable)
+			b.wantErrorPage(t, b.startSignIn("oidc", ""), CodeProviderUnavailable)
 			e.wantLog(t, tt.logWhy)
 		})
 	}

@@ -29,7 +29,7 @@ func (a *Auth) handlePostLogout(w http.ResponseWriter, r *http.Request) {
 	if !valid {
 		if _, _, err := a.sessions.load(r, cw); err == nil {
 			a.log.WarnContext(r.Context(), "post-logout page without matching state while signed in")
-			a.renderError(w, r, ErrVerification)
+			a.renderError(w, r, CodeVerification)
 			return
 		}
 	}

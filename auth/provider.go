@@ -158,7 +158,7 @@ func (a *Auth) metadataFor(ctx context.Context, p *Provider) (*metadata, error) 
 			case <-ch:
 				continue
 			case <-ctx.Done():
-				return nil, errorf(ErrProviderUnavailable, "discovery for %q: %w", p.ID, ctx.Err())
+				return nil, errorf(CodeProviderUnavailable, "discovery for %q: %w", p.ID, ctx.Err())
 			}
 		}
 		if p.lastErr != nil && a.now().Sub(p.lastTry) < time.Second {
@@ -176,7 +176,7 @@ func (a *Auth) metadataFor(ctx context.Context, p *Provider) (*metadata, error) 
 		p.discovery = nil
 		p.lastTry = a.now()
 		if err != nil {
-			p.lastErr = errorf(ErrProviderUnavailable, "discovery for %q: %w", p.ID, err)
+			p.lastErr = errorf(CodeProviderUnavailable, "discovery for %q: %w", p.ID, err)
 			err = p.lastErr
 		} else {
 			p.meta, p.lastErr = m, nil

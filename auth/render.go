@@ -35,7 +35,7 @@ func (a *Auth) fail(w http.ResponseWriter, r *http.Request, err error) {
 	code := codeOf(err)
 	level := slog.LevelWarn
 	var e *Error
-	if !errors.As(err, &e) || code == ErrConfiguration {
+	if !errors.As(err, &e) || code == CodeConfiguration {
 		level = slog.LevelError
 	}
 	a.log.Log(r.Context(), level, "auth flow failed", "code", string(code), "path", r.URL.Path, "reason", err.Error())
@@ -71,7 +71,7 @@ func (a *Auth) handleErrorPage(w http.ResponseWriter, r *http.Request) {
 // storeError gives a store failure its client-safe code, Unavailable.
 func storeError(err error, what string) error {
 	if errors.Is(err, errStoreUnavailable) {
-		return &Error{Code: ErrUnavailable, Err: fmt.Errorf("%s: %w", what, err)}
+		return &Error{Code: CodeUnavailable, Err: fmt.Errorf("%s: %w", what, err)}
 	}
 	return fmt.Errorf("%s: %w", what, err)
 }

@@ -84,9 +84,9 @@ func (a *Auth) renderForbidden(w http.ResponseWriter, r *http.Request, missing [
 		noun, it = "permissions", "them"
 	}
 	data := ErrorPage{
-		Code:   ErrForbidden,
-		Status: ErrForbidden.Status(),
-		Title:  ErrForbidden.Title(),
+		Code:   CodeForbidden,
+		Status: CodeForbidden.Status(),
+		Title:  CodeForbidden.Title(),
 		Message: "You are signed in, but this page needs the " + noun + " " + quoteList(missing) +
 			", which your account does not have. Ask an administrator to grant " + it + ", then sign in again.",
 		SignInURL:     a.basePath + "/signin",

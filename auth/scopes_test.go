@@ -275,7 +275,7 @@ func TestRequireScopes(t *testing.T) {
 		t.Errorf("403 headers: Vary %q Cache-Control %q", r.header.Get("Vary"), r.header.Get("Cache-Control"))
 	}
 	last := pages[len(pages)-1]
-	if last.Code != ErrForbidden || last.Status != http.StatusForbidden || strings.Join(last.MissingScopes, " ") != "admin write:reports" || last.Fragment {
+	if last.Code != CodeForbidden || last.Status != http.StatusForbidden || strings.Join(last.MissingScopes, " ") != "admin write:reports" || last.Fragment {
 		t.Errorf("ErrorPage = %+v", last)
 	}
 	// Signing in with another account: the IdP must ask, then back here.
@@ -374,7 +374,7 @@ func TestAccessTokenAndEndpoints(t *testing.T) {
 	}
 	_, err = e.auth.Endpoints(context.Background(), "nope")
 	var ae *Error
-	if !errors.As(err, &ae) || ae.Code != ErrUnknownProvider {
+	if !errors.As(err, &ae) || ae.Code != CodeUnknownProvider {
 		t.Errorf("Endpoints(unknown) error = %v", err)
 	}
 	e2 := newTokenEnv(t)

@@ -41,9 +41,9 @@ func (a *Auth) current(w http.ResponseWriter, r *http.Request) (*Record, string,
 	}
 	switch {
 	case l != nil && l.unavailable:
-		return nil, "", &Error{Code: ErrUnavailable, Err: errStoreUnavailable}
+		return nil, "", &Error{Code: CodeUnavailable, Err: errStoreUnavailable}
 	case l == nil || l.rec == nil:
-		return nil, "", &Error{Code: ErrSessionRequired, Err: errors.New("no session")}
+		return nil, "", &Error{Code: CodeSessionRequired, Err: errors.New("no session")}
 	}
 	return l.rec, l.id, nil
 }
@@ -109,7 +109,7 @@ func (a *Auth) revoke(w http.ResponseWriter, r *http.Request, scope revokeScope,
 	switch scope {
 	case revokeOne:
 		if _, ok := entries[id]; !ok || id == "" {
-			return false, &Error{Code: ErrUnknownSession, Err: errors.New("not one of the user's sessions")}
+			return false, &Error{Code: CodeUnknownSession, Err: errors.New("not one of the user's sessions")}
 		}
 		ends = []string{id}
 	default:
@@ -211,11 +211,11 @@ type revokeRequest struct {
 func (a *Auth) readRevokeRequest(r *http.Request) (revokeRequest, error) {
 	var req revokeRequest
 	if err := a.crossOrigin.Check(r); err != nil {
-		return req, &Error{Code: ErrMissingCSRF, Err: err}
+		return req, &Error{Code: CodeMissingCSRF, Err: err}
 	}
 	if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt == "application/json" {
 		if err := json.NewDecoder(r.Body).Decode(&req); err != nil {
-			return req, &Error{Code: ErrVerification, Err: errors.New("body is not a JSON object")}
+			return req, &Error{Code: CodeVerification, Err: errors.New("body is not a JSON object")}
 		}
 	} else {
 		req = revokeRequest{CSRFToken: r.PostFormValue("csrfToken"), ID: r.PostFormValue("id"), Token: r.PostFormValue("token")}
@@ -261,9 +261,9 @@ func (a *Auth) apiError(w http.ResponseWriter, r *http.Request, err error) {
 	code := codeOf(err)
 	status := code.Status()
 	switch code {
-	case ErrSessionRequired:
+	case CodeSessionRequired:
 		status = http.StatusUnauthorized
-	case ErrUnavailable:
+	case CodeUnavailable:
 		w.Header().Set("Retry-After", "5")
 	}
 	a.log.InfoContext(r.Context(), "request refused", "path", r.URL.Path, "code", string(code), "reason", err.Error())

@@ -207,7 +207,7 @@ func TestRevokeRevokesRefreshToken(t *testing.T) {
 
 func (e *env) revokeOthersFrom(b *browser) error {
 	if r := b.revoke("revoke-other-sessions", nil); r.status != http.StatusOK {
-		return &Error{Code: ErrCallback}
+		return &Error{Code: CodeCallback}
 	}
 	return nil
 }

@@ -86,7 +86,7 @@ func (a *Auth) handleSignIn(w http.ResponseWriter, r *http.Request) {
 	}
 	u, err := url.Parse(m.AuthorizationEndpoint)
 	if err != nil {
-		a.fail(w, r, errorf(ErrOAuthSignin, "authorization endpoint %q: %w", m.AuthorizationEndpoint, err))
+		a.fail(w, r, errorf(CodeOAuthSignin, "authorization endpoint %q: %w", m.AuthorizationEndpoint, err))
 		return
 	}
 	q := u.Query()

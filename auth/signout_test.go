@@ -166,7 +166,7 @@ func TestPostLogoutState(t *testing.T) {
 				t.Fatalf("status %d, want %d", got, tt.status)
 			}
 			if tt.signedIn {
-				if !strings.Contains(r.body, string(ErrVerification)) {
+				if !strings.Contains(r.body, string(CodeVerification)) {
 					t.Errorf("page does not show Verification:\n%s", r.body)
 				}
 				if b.session() == nil {

@@ -121,7 +121,7 @@ type ProviderEndpoints struct {
 func (a *Auth) Endpoints(ctx context.Context, providerID string) (ProviderEndpoints, error) {
 	p, ok := a.providers[providerID]
 	if !ok {
-		return ProviderEndpoints{}, errorf(ErrUnknownProvider, "no provider %q", providerID)
+		return ProviderEndpoints{}, errorf(CodeUnknownProvider, "no provider %q", providerID)
 	}
 	m, err := a.metadataFor(ctx, p)
 	if err != nil {

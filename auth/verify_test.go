@@ -170,7 +170,7 @@ func TestHostileIDTokens(t *testing.T) {
 			b := e.browser()
 			tt.script(e.idp)
 			r := b.callback(b.toIdP(b.startSignIn("oidc", "/profile")))
-			b.wantErrorPage(t, r, ErrOAuthCallback)
+			b.wantErrorPage(t, r, CodeOAuthCallback)
 			e.wantLog(t, "auth flow failed", "code=OAuthCallbackError", tt.logWhy)
 			if _, ok := e.idp.LastLogin(); !ok {
 				t.Error("the IdP issued no token: the case did not run")
@@ -289,7 +289,7 @@ func TestVerifyIDTokenClock(t *testing.T) {
 	e := newEnv(t, withIdP(fakeidp.Options{Now: func() time.Time { return time.Now().Add(-2 * time.Hour) }}))
 	b := e.browser()
 	r := b.callback(b.toIdP(b.startSignIn("oidc", "")))
-	b.wantErrorPage(t, r, ErrOAuthCallback)
+	b.wantErrorPage(t, r, CodeOAuthCallback)
 	e.wantLog(t, "token is expired")
 }
 

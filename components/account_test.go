@@ -62,7 +62,7 @@ func tokenGoldenCases() []struct {
 		{"fragment-home-sign-in-again", HomePanel(again)},
 		{"fragment-home-signed-in-with-account-link", HomePanel(withAccount)},
 		{"fragment-error", ErrorFragment(auth.ErrorPage{
-			Code: auth.ErrForbidden, Status: 403, Title: auth.ErrForbidden.Title(),
+			Code: auth.CodeForbidden, Status: 403, Title: auth.CodeForbidden.Title(),
 			Message: `You are signed in, but this page needs the permission "read:reports".`, MissingScopes: []string{"read:reports"}, Fragment: true,
 		})},
 	}

@@ -113,7 +113,7 @@ func goldenCases() []struct {
 		{"profile", Profile(ProfileData{Shell: shell("Profile", navSignedIn), Card: profileCardData()})},
 		{"fragment-profile-username", ProfileCard(asgardeo)},
 		{"sign-in", SignInPage(shell("Sign in", hidden), auth.SignInPage{Providers: providers[:1], CSRFToken: "csrf-token-1", CallbackURL: "/profile"}, testDevUsers)},
-		{"sign-in-error", SignInPage(shell("Sign in", hidden), auth.SignInPage{Providers: providers[:1], CSRFToken: "csrf-token-1", CallbackURL: "/", Error: auth.ErrOAuthCallback}, nil)},
+		{"sign-in-error", SignInPage(shell("Sign in", hidden), auth.SignInPage{Providers: providers[:1], CSRFToken: "csrf-token-1", CallbackURL: "/", Error: auth.CodeOAuthCallback}, nil)},
 		{"sign-in-several-providers", SignInPage(shell("Sign in", hidden), auth.SignInPage{Providers: providers, CSRFToken: "csrf-token-1", CallbackURL: "/"}, nil)},
 		{"sign-out", SignOutPage(shell("Sign out", hidden), auth.SignOutPage{Action: "/api/auth/signout", CSRFToken: "csrf-token-1", CallbackURL: "/", SignedIn: true})},
 		{"sign-out-signed-out", SignOutPage(shell("Signed out", hidden), auth.SignOutPage{Action: "/api/auth/signout", CSRFToken: "csrf-token-1", CallbackURL: "/bye"})},
@@ -122,15 +122,15 @@ func goldenCases() []struct {
 		{"signing-out-already", SigningOutPage(shell("Signed out", hidden), auth.SigningOutPage{HomeURL: "/", Verified: true, AlreadySignedOut: true})},
 		{"signing-out-unverified", SigningOutPage(shell("Signed out", hidden), auth.SigningOutPage{HomeURL: "/"})},
 		{"error", ErrorPage(shell("Sign-in could not be verified", linkNavOut), auth.ErrorPage{
-			Code: auth.ErrVerification, Status: 403, Title: auth.ErrVerification.Title(), Message: auth.ErrVerification.Message(),
+			Code: auth.CodeVerification, Status: 403, Title: auth.CodeVerification.Title(), Message: auth.CodeVerification.Message(),
 			SignInURL: "/api/auth/signin", HomeURL: "/",
 		})},
 		{"error-signed-in", ErrorPage(shell("Sign-in could not be verified", linkNavIn), auth.ErrorPage{
-			Code: auth.ErrVerification, Status: 403, Title: auth.ErrVerification.Title(), Message: auth.ErrVerification.Message(),
+			Code: auth.CodeVerification, Status: 403, Title: auth.CodeVerification.Title(), Message: auth.CodeVerification.Message(),
 			SignInURL: "/api/auth/signin", HomeURL: "/",
 		})},
 		{"error-forbidden", ErrorPage(shell("Permission required", linkNavIn), auth.ErrorPage{
-			Code: auth.ErrForbidden, Status: 403, Title: auth.ErrForbidden.Title(), Message: auth.ErrForbidden.Message(),
+			Code: auth.CodeForbidden, Status: 403, Title: auth.CodeForbidden.Title(), Message: auth.CodeForbidden.Message(),
 			SignInURL: "/api/auth/signin?callbackUrl=%2Freports&prompt=login", HomeURL: "/", MissingScopes: []string{"read:reports"},
 		})},
 		{"error-unknown-code", ErrorPage(shell("Something went wrong", linkNavOut), auth.ErrorPage{

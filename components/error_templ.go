@@ -130,7 +130,7 @@ func ErrorPage(s Shell, d auth.ErrorPage) templ.Component {
 				return templ_7745c5c3_Err
 			}
 			switch {
-			case d.SignInURL != "" && d.Code == auth.ErrForbidden && s.Nav.SignedIn:
+			case d.SignInURL != "" && d.Code == auth.CodeForbidden && s.Nav.SignedIn:
 				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 10, "<a id=\"error-sign-in\" class=\"btn btn-primary\" href=\"")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err

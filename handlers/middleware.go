@@ -129,7 +129,7 @@ func recoverPanics(next http.Handler, log *slog.Logger) http.Handler {
 			for _, k := range []string{"Content-Length", "Content-Encoding", "ETag", "Last-Modified", "HX-Redirect", "Location"} {
 				h.Del(k)
 			}
-			render(w, r, log, auth.ErrConfiguration.Status(), errorPage(info, nil, auth.ErrConfiguration))
+			render(w, r, log, auth.CodeConfiguration.Status(), errorPage(info, nil, auth.CodeConfiguration))
 		}()
 		next.ServeHTTP(rec, r)
 	})

@@ -50,7 +50,7 @@ func handleHealth() http.Handler {
 func serverError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err error) {
 	log.ErrorContext(r.Context(), "handler failed", "path", r.URL.Path, "err", err)
 	info := appInfoFrom(r.Context())
-	render(w, r, log, http.StatusInternalServerError, errorPage(info, nil, auth.ErrConfiguration))
+	render(w, r, log, http.StatusInternalServerError, errorPage(info, nil, auth.CodeConfiguration))
 }
 
 // probeMethods are the methods a 405's Allow header may list.
