@@ -34,18 +34,44 @@
 //
 // # Sessions
 //
-// By default the whole session Record (the Token, the ID token kept for
-// logout, the access and refresh tokens) is encrypted and authenticated with
-// gorilla/securecookie under keys derived from AUTH_SECRET by HKDF, and split
-// into name.0, name.1, … cookies when it outgrows one. AUTH_SECRET may list
-// several secrets, comma-separated: the first encrypts, all decrypt. With a
-// Store (SessionConfig.Store) the cookie holds only an opaque id; with an
-// Overflow store only the sessions too large for one small cookie do, so
-// that no response outgrows a proxy's 4 KB header buffer. Sessions
-// last MaxAge (30 days) and are re-issued at most once per UpdateAge (24
-// hours) while in use. Middleware reads the session once per request;
-// SessionFromContext and Session return it, shaped by the Session callback;
-// Require guards pages and htmx fragments.
+// With the cookie strategy (the default) the whole session Record (the
+// Token, the ID token kept for logout, the access and refresh tokens) is
+// encrypted and authenticated with gorilla/securecookie under keys derived
+// from AUTH_SECRET by HKDF; a session too large for one small cookie goes
+// to the Store and its cookie holds only an opaque id, so that no response
+// outgrows a proxy's 4 KB header buffer (SessionConfig.Chunked splits it
+// into name.0, name.1, … cookies instead, as Auth.js does). With the
+// server strategy every session is in the Store. AUTH_SECRET may list
+// several secrets, comma-separated: the first encrypts, all decrypt.
+// Sessions last MaxAge (30 days) and are re-issued at most once per
+// UpdateAge (24 hours) while in use. Middleware reads the session once per
+// request; SessionFromContext and Session return it, shaped by the Session
+// callback; Require guards pages and htmx fragments.
+//
+// # State, and many instances
+//
+// Everything that outlives a request is in one store.Store (Config.Store;
+// auth/store): stored sessions (sealed like cookies), the session index
+// (each session's handle, device, sign-in and last-seen time, by user and
+// by IdP session), revocations (by issuer and sid or sub, with a cutoff to
+// the nanosecond: a sign-in after a logout survives it), sessions ended
+// by handle, the logout-token jti set, the refresh lock and its result,
+// and the "session ended" events. Instances that share a store (Redis:
+// auth/store/redisstore) behave as one: a logout at any instance ends the
+// session everywhere, and one refresh grant serves a session however many
+// instances need it. A store that cannot be reached gives 503 and changes
+// nothing: a session whose revocation cannot be checked is neither trusted
+// nor destroyed.
+//
+// # Live sign-out and the sessions list
+//
+// GET {base}/session/stream sends the event "signout" when the session
+// ends anywhere (sign-out, revoke, back- or front-channel logout, a
+// refresh refused for good, expiry). ListSessions, RevokeSession,
+// RevokeOtherSessions and RevokeAllSessions, and Better Auth's routes
+// list-sessions, revoke-session, revoke-other-sessions and revoke-sessions,
+// let a user see and end their other sessions; a revoked session's refresh
+// token is revoked at the IdP (RFC 7009).
 //
 // # Access tokens and scopes
 //
@@ -95,4 +121,17 @@
 // browser sees only a client-safe ErrorCode on the error page. Tokens,
 // codes and secrets are typed (Secret, Token, Profile) so that logging them
 // prints "[redacted]".
+//
+// # Where things live
+//
+//	the Auth and its routes   auth.go config.go handler.go middleware.go require.go
+//	sign-in                   signin.go checks.go callback.go verify.go record.go
+//	sessions and state        session.go sessions.go sessioncache.go state.go ttlcache.go
+//	sessions list, live       sessionlist.go stream.go device.go
+//	sign-out and logout       signout.go postlogout.go backchannel.go frontchannel.go issuer.go tokenrevoke.go
+//	tokens                    tokens.go refresh.go introspect.go scopes.go
+//	providers                 provider.go presets.go discovery.go keyset.go httpclient.go env.go envscope.go
+//	browser-facing rules      cookies.go csrf.go keys.go origin.go redirect.go limits.go
+//	pages and errors          pages.go render.go errors.go
+//	the store                 store/ (interface, memory, conformance suite), store/filestore, store/redisstore
 package auth
