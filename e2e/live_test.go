@@ -27,13 +27,11 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/chromedp/chromedp"
-	"github.com/signet-auth/signet/auth/store/redisstore/redistest"
 )
 
 // liveBudget is how soon an open page must show a sign-out that happened
@@ -215,33 +213,7 @@ func TestLiveSignOut(t *testing.T) {
 	t.Parallel()
 	chromiumPath(t)
 	nginxPath(t)
-	redis := redistest.StartServer(t)
-	proxyPort := freePort(t)
-	proxyURL := "http://127.0.0.1:" + strconv.Itoa(proxyPort)
-
-	// The IdP knows the app by its public URL; its back-channel logout
-	// goes through nginx. No front-channel logout: the browser would end
-	// the session itself, and the stream would show nothing.
-	client := appClient(proxyURL, "oidc")
-	client.FrontchannelLogoutURI = ""
-	op := startOP(t, OPConfig{Clients: []OPClient{client}})
-	secret := randomSecret()
-	var apps []*App
-	for range 2 {
-		apps = append(apps, startApp(t, map[string]string{
-			"AUTH_URL":              proxyURL,
-			"AUTH_SECRET":           secret,
-			"AUTH_STORE":            "redis://" + redis + "/0",
-			"AUTH_SESSION_STRATEGY": "cookie",
-			"AUTH_OIDC_ISSUER":      op.Issuer,
-			"AUTH_OIDC_ID":          client.ClientID,
-			"AUTH_OIDC_SECRET":      client.ClientSecret,
-		}))
-	}
-	if apps[0].Port == proxyPort || apps[1].Port == proxyPort {
-		t.Fatalf("nginx's port %d was taken by an instance", proxyPort)
-	}
-	proxy := startLoadBalancer(t, proxyPort, apps[0].Port, apps[1].Port)
+	op, client, apps, proxy, proxyURL := startBalancedPair(t, "cookie")
 
 	public := *apps[0]
 	public.URL = proxyURL

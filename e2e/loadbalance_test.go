@@ -124,6 +124,40 @@ http {
 // startLoadBalancer starts nginx on 127.0.0.1:port (plain http) with the
 // example's upstream over the ports of instances, and waits until /healthz
 // answers through it.
+// startBalancedPair starts what the load-balanced journeys share: Redis,
+// oidc-provider, two instances of the app with the session strategy
+// strategy on that Redis, and nginx in front of them as deploy/nginx.conf
+// has it. The IdP knows the app by its public URL (nginx's) only: its
+// back-channel logout goes through nginx too. It has no front-channel
+// logout URI: the browser would end the session itself, and nothing would
+// be left for the instances to show.
+func startBalancedPair(t *testing.T, strategy string) (op *OP, client OPClient, apps []*App, proxy *nginxProxy, proxyURL string) {
+	t.Helper()
+	redis := redistest.StartServer(t)
+	proxyPort := freePort(t)
+	proxyURL = "http://127.0.0.1:" + strconv.Itoa(proxyPort)
+	client = appClient(proxyURL, "oidc")
+	client.FrontchannelLogoutURI = ""
+	op = startOP(t, OPConfig{Clients: []OPClient{client}})
+	secret := randomSecret()
+	for range 2 {
+		apps = append(apps, startApp(t, map[string]string{
+			"AUTH_URL":              proxyURL,
+			"AUTH_SECRET":           secret,
+			"AUTH_STORE":            "redis://" + redis + "/0",
+			"AUTH_SESSION_STRATEGY": strategy,
+			"AUTH_OIDC_ISSUER":      op.Issuer,
+			"AUTH_OIDC_ID":          client.ClientID,
+			"AUTH_OIDC_SECRET":      client.ClientSecret,
+		}))
+	}
+	if apps[0].Port == proxyPort || apps[1].Port == proxyPort {
+		t.Fatalf("nginx's port %d was taken by an instance", proxyPort)
+	}
+	proxy = startLoadBalancer(t, proxyPort, apps[0].Port, apps[1].Port)
+	return op, client, apps, proxy, proxyURL
+}
+
 func startLoadBalancer(t testing.TB, port int, instances ...int) *nginxProxy {
 	t.Helper()
 	exe := nginxPath(t)
@@ -162,33 +196,7 @@ func TestLoadBalancedJourney(t *testing.T) {
 	t.Parallel()
 	chromiumPath(t)
 	nginxPath(t)
-	redis := redistest.StartServer(t)
-	proxyPort := freePort(t)
-	proxyURL := "http://127.0.0.1:" + strconv.Itoa(proxyPort)
-
-	// The IdP knows the app by its public URL only; its back-channel
-	// logout goes through nginx too. No front-channel logout: the browser
-	// would end the session itself.
-	client := appClient(proxyURL, "oidc")
-	client.FrontchannelLogoutURI = ""
-	op := startOP(t, OPConfig{Clients: []OPClient{client}})
-	secret := randomSecret()
-	var apps []*App
-	for range 2 {
-		apps = append(apps, startApp(t, map[string]string{
-			"AUTH_URL":              proxyURL,
-			"AUTH_SECRET":           secret,
-			"AUTH_STORE":            "redis://" + redis + "/0",
-			"AUTH_SESSION_STRATEGY": "server",
-			"AUTH_OIDC_ISSUER":      op.Issuer,
-			"AUTH_OIDC_ID":          client.ClientID,
-			"AUTH_OIDC_SECRET":      client.ClientSecret,
-		}))
-	}
-	for apps[1].Port == proxyPort || apps[0].Port == proxyPort {
-		t.Fatalf("nginx's port %d was taken by an instance", proxyPort)
-	}
-	proxy := startLoadBalancer(t, proxyPort, apps[0].Port, apps[1].Port)
+	op, client, apps, proxy, proxyURL := startBalancedPair(t, "server")
 	instance := map[string]int{ // upstream address → instance
 		"127.0.0.1:" + strconv.Itoa(apps[0].Port): 0,
 		"127.0.0.1:" + strconv.Itoa(apps[1].Port): 1,
