@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/signet-auth/signet/auth/internal/fakeidp"
+	"github.com/signet-auth/signet/auth/authtest"
 	"github.com/signet-auth/signet/auth/store"
 )
 
@@ -71,7 +71,7 @@ func TestBackchannelLogoutStoreDown(t *testing.T) {
 			b := e.browser()
 			b.signIn()
 			login, _ := e.idp.LastLogin()
-			token := e.idp.LogoutToken(login.SID, "", fakeidp.RS256, nil)
+			token := e.idp.LogoutToken(login.SID, "", authtest.RS256, nil)
 
 			fs.set(tc.down...)
 			r := e.postLogoutToken(t, token)

@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/signet-auth/signet/auth/internal/fakeidp"
+	"github.com/signet-auth/signet/auth/authtest"
 )
 
 // logoutEvents records IdPLogout events.
@@ -55,7 +55,7 @@ func TestBackchannelLogout(t *testing.T) {
 			bystander := e.browser()
 			bystander.signIn()
 
-			r := e.postLogoutToken(t, e.idp.LogoutToken(login.SID, "", fakeidp.RS256, nil))
+			r := e.postLogoutToken(t, e.idp.LogoutToken(login.SID, "", authtest.RS256, nil))
 			if got, want := r.status, http.StatusOK; got != want {
 				t.Fatalf("status %d, want %d: %s; log:\n%s", got, want, r.body, e.logs.String())
 			}
@@ -107,10 +107,10 @@ func TestBackchannelLogoutBySub(t *testing.T) {
 	e.idp.SetUser(map[string]any{"sub": "user-grace", "given_name": "Grace"})
 	other := e.browser()
 	other.signIn()
-	e.idp.SetUser(fakeidp.DefaultUser())
+	e.idp.SetUser(authtest.DefaultUser())
 
 	e.clock.Advance(time.Minute)
-	r := e.postLogoutToken(t, e.idp.LogoutToken("", "user-ada", fakeidp.RS256, nil))
+	r := e.postLogoutToken(t, e.idp.LogoutToken("", "user-ada", authtest.RS256, nil))
 	if r.status != http.StatusOK {
 		t.Fatalf("status %d: %s", r.status, r.body)
 	}
@@ -139,33 +139,33 @@ func TestBackchannelLogoutRejected(t *testing.T) {
 	b.signIn()
 	login, _ := e.idp.LastLogin()
 	sid := login.SID
-	edit := func(f func(c map[string]any)) func(*fakeidp.IdP) string {
-		return func(idp *fakeidp.IdP) string { return idp.LogoutToken(sid, "", fakeidp.RS256, f) }
+	edit := func(f func(c map[string]any)) func(*authtest.IdP) string {
+		return func(idp *authtest.IdP) string { return idp.LogoutToken(sid, "", authtest.RS256, f) }
 	}
-	replayed := e.idp.LogoutToken("sid-unused", "", fakeidp.RS256, nil)
+	replayed := e.idp.LogoutToken("sid-unused", "", authtest.RS256, nil)
 	if r := e.postLogoutToken(t, replayed); r.status != http.StatusOK {
 		t.Fatalf("first use of a valid token: %d", r.status)
 	}
 	tests := []struct {
 		name   string
-		token  func(idp *fakeidp.IdP) string
+		token  func(idp *authtest.IdP) string
 		logWhy string
 	}{
-		{"alg none (-lt-alg-none)", func(idp *fakeidp.IdP) string { return idp.LogoutToken(sid, "", fakeidp.AlgNone, nil) }, "unexpected signature algorithm"},
+		{"alg none (-lt-alg-none)", func(idp *authtest.IdP) string { return idp.LogoutToken(sid, "", authtest.AlgNone, nil) }, "unexpected signature algorithm"},
 		{"no event (-lt-no-event)", edit(func(c map[string]any) { delete(c, "events") }), "no back-channel logout event"},
 		{"wrong event (-lt-wrong-event)", edit(func(c map[string]any) {
 			c["events"] = map[string]any{"http://schemas.openid.net/event/other": map[string]any{}}
 		}), "no back-channel logout event"},
 		{"event not an object", edit(func(c map[string]any) {
-			c["events"] = map[string]any{fakeidp.BackchannelEvent: "yes"}
+			c["events"] = map[string]any{authtest.BackchannelEvent: "yes"}
 		}), "no back-channel logout event"},
 		{"with nonce (-lt-with-nonce)", edit(func(c map[string]any) { c["nonce"] = "n" }), "has a nonce"},
-		{"HS256 (-lt-wrong-alg)", func(idp *fakeidp.IdP) string { return idp.LogoutToken(sid, "", fakeidp.HS256ClientSecret, nil) }, "unexpected signature algorithm"},
+		{"HS256 (-lt-wrong-alg)", func(idp *authtest.IdP) string { return idp.LogoutToken(sid, "", authtest.HS256ClientSecret, nil) }, "unexpected signature algorithm"},
 		{"wrong aud (-lt-wrong-aud)", edit(func(c map[string]any) { c["aud"] = "someone-else" }), "expected audience"},
 		{"wrong issuer (-lt-wrong-issuer)", edit(func(c map[string]any) { c["iss"] = "https://evil.example" }), "unknown issuer"},
 		{"issuer with a path added", edit(func(c map[string]any) { c["iss"] = c["iss"].(string) + "/x" }), "unknown issuer"},
-		{"replayed jti", func(*fakeidp.IdP) string { return replayed }, "jti replayed"},
-		{"neither sub nor sid", func(idp *fakeidp.IdP) string { return idp.LogoutToken("", "", fakeidp.RS256, nil) }, "neither sub nor sid"},
+		{"replayed jti", func(*authtest.IdP) string { return replayed }, "jti replayed"},
+		{"neither sub nor sid", func(idp *authtest.IdP) string { return idp.LogoutToken("", "", authtest.RS256, nil) }, "neither sub nor sid"},
 		{"no jti", edit(func(c map[string]any) { delete(c, "jti") }), "no jti"},
 		{"no iat", edit(func(c map[string]any) { delete(c, "iat") }), "no iat"},
 		{"expired", edit(func(c map[string]any) { c["exp"] = c["iat"].(int64) - 120 }), "expired"},
@@ -173,12 +173,15 @@ func TestBackchannelLogoutRejected(t *testing.T) {
 			delete(c, "exp")
 			c["iat"] = c["iat"].(int64) - int64(11*time.Minute/time.Second)
 		}), "too old"},
-		{"bad signature", func(idp *fakeidp.IdP) string { return idp.LogoutToken(sid, "", fakeidp.BadSignature, nil) }, "failed to verify signature"},
-		{"foreign key", func(idp *fakeidp.IdP) string { return idp.LogoutToken(sid, "", fakeidp.ForeignKey, nil) }, "failed to verify signature"},
-		{"an ID token", func(idp *fakeidp.IdP) string { return login.IDToken }, "no back-channel logout event"},
-		{"empty", func(*fakeidp.IdP) string { return "" }, "no logout_token"},
-		{"not a JWT", func(*fakeidp.IdP) string { return "hello" }, "parse"},
-		{"truncated", func(idp *fakeidp.IdP) string { t := idp.LogoutToken(sid, "", fakeidp.RS256, nil); return t[:len(t)-5] }, "failed to verify signature"},
+		{"bad signature", func(idp *authtest.IdP) string { return idp.LogoutToken(sid, "", authtest.BadSignature, nil) }, "failed to verify signature"},
+		{"foreign key", func(idp *authtest.IdP) string { return idp.LogoutToken(sid, "", authtest.ForeignKey, nil) }, "failed to verify signature"},
+		{"an ID token", func(idp *authtest.IdP) string { return login.IDToken }, "no back-channel logout event"},
+		{"empty", func(*authtest.IdP) string { return "" }, "no logout_token"},
+		{"not a JWT", func(*authtest.IdP) string { return "hello" }, "parse"},
+		{"truncated", func(idp *authtest.IdP) string {
+			t := idp.LogoutToken(sid, "", authtest.RS256, nil)
+			return t[:len(t)-5]
+		}, "failed to verify signature"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -203,9 +206,9 @@ func TestBackchannelLogoutRejected(t *testing.T) {
 		for typ, ok := range map[string]bool{"logout+jwt": true, "JWT": true, "application/logout+jwt": true, "at+jwt": false, "secevent+jwt": false} {
 			claims := map[string]any{
 				"iss": e.idp.Issuer, "aud": e.idp.ClientID, "iat": e.clock.Now().Unix(), "jti": typ + "-jti",
-				"sid": "sid-typ", "events": map[string]any{fakeidp.BackchannelEvent: map[string]any{}},
+				"sid": "sid-typ", "events": map[string]any{authtest.BackchannelEvent: map[string]any{}},
 			}
-			r := e.postLogoutToken(t, e.idp.SignJWT(claims, fakeidp.RS256, typ))
+			r := e.postLogoutToken(t, e.idp.SignJWT(claims, authtest.RS256, typ))
 			if got := r.status == http.StatusOK; got != ok {
 				t.Errorf("typ %q: status %d, want accepted %v", typ, r.status, ok)
 			}
@@ -334,7 +337,7 @@ func TestSignInRightAfterLogoutBySub(t *testing.T) {
 			login, _ := e.idp.LastLogin()
 
 			e.clock.Advance(time.Millisecond)
-			if r := e.postLogoutToken(t, e.idp.LogoutToken("", login.Subject, fakeidp.RS256, nil)); r.status != http.StatusOK {
+			if r := e.postLogoutToken(t, e.idp.LogoutToken("", login.Subject, authtest.RS256, nil)); r.status != http.StatusOK {
 				t.Fatalf("logout by sub: status %d: %s", r.status, r.body)
 			}
 			e.clock.Advance(time.Millisecond)

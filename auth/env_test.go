@@ -11,7 +11,7 @@ import (
 	"testing"
 
 	"github.com/signet-auth/signet/auth"
-	"github.com/signet-auth/signet/auth/internal/fakeidp"
+	"github.com/signet-auth/signet/auth/authtest"
 )
 
 // envSecret is a strong AUTH_SECRET.
@@ -321,7 +321,7 @@ func TestEnvDevelopment(t *testing.T) {
 // path /auth-api as the base path: the providers JSON, the sign-in and
 // callback URLs and the routes all move there.
 func TestEnvBasePath(t *testing.T) {
-	idp := fakeidp.New(t, fakeidp.Options{})
+	idp := authtest.New(t, authtest.Options{})
 	app := newConfiguredApp(t, func(appURL string) auth.Config {
 		env := envMap{
 			"AUTH_SECRET":      envSecret,

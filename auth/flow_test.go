@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/signet-auth/signet/auth/internal/fakeidp"
+	"github.com/signet-auth/signet/auth/authtest"
 )
 
 func TestSignInFlow(t *testing.T) {
@@ -26,7 +26,7 @@ func TestSignInFlow(t *testing.T) {
 		t.Fatalf("POST signin: status %d, want %d", got, want)
 	}
 	authz := start.location(t)
-	if got, want := authz.Scheme+"://"+authz.Host+authz.Path, e.idp.Endpoint(fakeidp.Authorize); got != want {
+	if got, want := authz.Scheme+"://"+authz.Host+authz.Path, e.idp.Endpoint(authtest.Authorize); got != want {
 		t.Errorf("sign-in goes to %s, want %s", got, want)
 	}
 	q := authz.Query()
@@ -171,7 +171,7 @@ func TestSignInCallbacksReceiveAccountAndProfile(t *testing.T) {
 func TestSignInAsgardeoUsernameBecomesEmail(t *testing.T) {
 	e := newEnv(t,
 		withPreset(Asgardeo),
-		withIdP(fakeidp.Options{IssuerPath: "/t/acme/oauth2/token", User: map[string]any{
+		withIdP(authtest.Options{IssuerPath: "/t/acme/oauth2/token", User: map[string]any{
 			"sub":         "8d2f1c",
 			"username":    "ada@acme.example",
 			"given_name":  "Ada",
@@ -225,7 +225,7 @@ func TestSignInReturnRedirectJSON(t *testing.T) {
 	if err := json.Unmarshal([]byte(r.body), &v); err != nil {
 		t.Fatalf("body %q: %v", r.body, err)
 	}
-	if !strings.HasPrefix(v.URL, e.idp.Endpoint(fakeidp.Authorize)+"?") {
+	if !strings.HasPrefix(v.URL, e.idp.Endpoint(authtest.Authorize)+"?") {
 		t.Errorf("url = %q, want the authorize endpoint", v.URL)
 	}
 }
@@ -419,7 +419,7 @@ func TestCallbackHostileBrowser(t *testing.T) {
 // cookie made for provider B is refused.
 func TestCallbackProviderMixup(t *testing.T) {
 	e := newEnv(t, withConfig(func(c *Config) {
-		other := fakeidp.New(t, fakeidp.Options{ClientID: "client-b"})
+		other := authtest.New(t, authtest.Options{ClientID: "client-b"})
 		c.Providers = append(c.Providers, NewProvider("other", "Other", other.Issuer, other.ClientID, other.ClientSecret))
 	}))
 	b := e.browser()
@@ -477,7 +477,7 @@ func TestSlidingExpiry(t *testing.T) {
 			const maxAge, updateAge = 30 * 24 * time.Hour, 24 * time.Hour
 			// Access tokens without expiry: no refresh re-issues the
 			// session, so only sliding expiry does.
-			e := newEnv(t, withIdP(fakeidp.Options{AccessTokenTTL: -1}), withConfig(func(c *Config) {
+			e := newEnv(t, withIdP(authtest.Options{AccessTokenTTL: -1}), withConfig(func(c *Config) {
 				if strategy == "server" {
 					c.Session.Strategy, c.Store = StrategyServer, newMemoryStore(c.Now)
 				}

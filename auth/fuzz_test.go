@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/signet-auth/signet/auth/internal/fakeidp"
+	"github.com/signet-auth/signet/auth/authtest"
 )
 
 // The fuzz targets cover every decoder of untrusted input: the cookie
@@ -363,22 +363,22 @@ func FuzzCallbackQuery(f *testing.F) {
 func FuzzLogoutToken(f *testing.F) {
 	e := fuzzEnv(f)
 	issued := map[string]bool{}
-	sign := func(mode fakeidp.SignMode, edit func(map[string]any)) string {
+	sign := func(mode authtest.SignMode, edit func(map[string]any)) string {
 		tok := e.idp.LogoutToken("sid-1", "user-ada", mode, edit)
-		if mode == fakeidp.RS256 {
+		if mode == authtest.RS256 {
 			issued[tok] = true
 		}
 		return tok
 	}
 	for _, s := range []string{
-		sign(fakeidp.RS256, nil),
-		sign(fakeidp.AlgNone, nil),
-		sign(fakeidp.HS256ClientSecret, nil),
-		sign(fakeidp.BadSignature, nil),
-		sign(fakeidp.RS256, func(c map[string]any) { c["nonce"] = "n" }),
-		sign(fakeidp.RS256, func(c map[string]any) { delete(c, "events") }),
-		sign(fakeidp.RS256, func(c map[string]any) { c["iss"] = 7 }),
-		sign(fakeidp.RS256, func(c map[string]any) { c["events"] = []any{1} }),
+		sign(authtest.RS256, nil),
+		sign(authtest.AlgNone, nil),
+		sign(authtest.HS256ClientSecret, nil),
+		sign(authtest.BadSignature, nil),
+		sign(authtest.RS256, func(c map[string]any) { c["nonce"] = "n" }),
+		sign(authtest.RS256, func(c map[string]any) { delete(c, "events") }),
+		sign(authtest.RS256, func(c map[string]any) { c["iss"] = 7 }),
+		sign(authtest.RS256, func(c map[string]any) { c["events"] = []any{1} }),
 		"", "a.b.c", "eyJhbGciOiJSUzI1NiJ9.e30.", "eyJhbGciOiJub25lIn0.eyJpc3MiOiJ4In0.",
 	} {
 		f.Add(s)

@@ -18,7 +18,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/signet-auth/signet/auth/internal/fakeidp"
+	"github.com/signet-auth/signet/auth/authtest"
 	"github.com/signet-auth/signet/auth/store"
 )
 
@@ -90,7 +90,7 @@ func (l *logBuffer) String() string {
 // env is one app using Signet against one fake IdP, served on httptest.
 type env struct {
 	t     testing.TB
-	idp   *fakeidp.IdP
+	idp   *authtest.IdP
 	auth  *Auth
 	cfg   Config
 	app   *httptest.Server
@@ -107,7 +107,7 @@ type env struct {
 }
 
 type setup struct {
-	idp      fakeidp.Options
+	idp      authtest.Options
 	preset   func(issuer, clientID, clientSecret string) *Provider
 	provider func(*Provider)
 	config   []func(*Config)
@@ -118,7 +118,7 @@ type setup struct {
 type option func(*setup)
 
 // withIdP sets the fake IdP's options.
-func withIdP(o fakeidp.Options) option { return func(s *setup) { s.idp = o } }
+func withIdP(o authtest.Options) option { return func(s *setup) { s.idp = o } }
 
 // withPreset builds the provider with a preset (default OIDC).
 func withPreset(p func(issuer, clientID, clientSecret string) *Provider) option {
@@ -148,7 +148,7 @@ func newEnv(t testing.TB, opts ...option) *env {
 	if s.idp.Now == nil {
 		s.idp.Now = e.clock.Now
 	}
-	e.idp = fakeidp.New(t, s.idp)
+	e.idp = authtest.New(t, s.idp)
 	preset := s.preset
 	if preset == nil {
 		preset = OIDC

@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/signet-auth/signet/auth/internal/fakeidp"
+	"github.com/signet-auth/signet/auth/authtest"
 )
 
 // TestJWKSRefreshRateLimited: tokens naming a key the JWKS does not hold
@@ -21,10 +21,10 @@ func TestJWKSRefreshRateLimited(t *testing.T) {
 	b := e.browser()
 	b.signIn()
 	login, _ := e.idp.LastLogin()
-	if got, want := e.idp.Hits(fakeidp.JWKS), 1; got != want {
+	if got, want := e.idp.Hits(authtest.JWKS), 1; got != want {
 		t.Fatalf("JWKS fetched %d times for the first login, want %d", got, want)
 	}
-	forge := func() string { return e.idp.LogoutToken("sid-forged", "", fakeidp.ForeignKey, nil) }
+	forge := func() string { return e.idp.LogoutToken("sid-forged", "", authtest.ForeignKey, nil) }
 	const n, workers = 200, 8
 	tokens := make(chan string, n)
 	for range n {
@@ -56,7 +56,7 @@ func TestJWKSRefreshRateLimited(t *testing.T) {
 	if statuses[http.StatusBadRequest] != n {
 		t.Errorf("statuses %v, want %d × 400", statuses, n)
 	}
-	if got, want := e.idp.Hits(fakeidp.JWKS), 2; got != want {
+	if got, want := e.idp.Hits(authtest.JWKS), 2; got != want {
 		t.Errorf("JWKS fetched %d times after %d forged logout tokens, want %d (one refresh)", got, n, want)
 	}
 	if got := strings.Count(e.logs.String(), "JWKS refresh rate-limited"); got != 1 {
@@ -64,16 +64,16 @@ func TestJWKSRefreshRateLimited(t *testing.T) {
 	}
 
 	// ID tokens share the limit: a forged one at the callback fetches nothing.
-	e.idp.SetSign(fakeidp.ForeignKey)
+	e.idp.SetSign(authtest.ForeignKey)
 	for range 3 {
 		b.wantErrorPage(t, b.callback(b.toIdP(b.startSignIn("oidc", ""))), CodeOAuthCallback)
 	}
-	e.idp.SetSign(fakeidp.RS256)
-	if got, want := e.idp.Hits(fakeidp.JWKS), 2; got != want {
+	e.idp.SetSign(authtest.RS256)
+	if got, want := e.idp.Hits(authtest.JWKS), 2; got != want {
 		t.Errorf("JWKS fetched %d times after forged ID tokens in the window, want %d", got, want)
 	}
 	// A valid token verifies with the cached key all along.
-	if r := e.postLogoutToken(t, e.idp.LogoutToken(login.SID, "", fakeidp.RS256, nil)); r.status != http.StatusOK {
+	if r := e.postLogoutToken(t, e.idp.LogoutToken(login.SID, "", authtest.RS256, nil)); r.status != http.StatusOK {
 		t.Errorf("a valid logout token in the window: %d %s", r.status, r.body)
 	}
 	if b.session() != nil {
@@ -89,13 +89,13 @@ func TestJWKSRefreshRateLimited(t *testing.T) {
 	if c.session() == nil {
 		t.Fatal("not signed in with the rotated key after the interval")
 	}
-	if got, want := e.idp.Hits(fakeidp.JWKS), 3; got != want {
+	if got, want := e.idp.Hits(authtest.JWKS), 3; got != want {
 		t.Errorf("JWKS fetched %d times after the interval, want %d", got, want)
 	}
 	for range 20 {
 		e.postLogoutToken(t, forge())
 	}
-	if got, want := e.idp.Hits(fakeidp.JWKS), 3; got != want {
+	if got, want := e.idp.Hits(authtest.JWKS), 3; got != want {
 		t.Errorf("JWKS fetched %d times after more forged tokens, want %d", got, want)
 	}
 	if got := strings.Count(e.logs.String(), "JWKS refresh rate-limited"); got != 2 {

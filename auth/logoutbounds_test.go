@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/signet-auth/signet/auth/internal/fakeidp"
+	"github.com/signet-auth/signet/auth/authtest"
 )
 
 // TestLogoutTokenReplayWindow: a logout token's jti is remembered for as
@@ -21,7 +21,7 @@ func TestLogoutTokenReplayWindow(t *testing.T) {
 	b := e.browser()
 	b.signIn()
 	login, _ := e.idp.LastLogin()
-	captured := e.idp.LogoutToken(login.SID, "", fakeidp.RS256, func(c map[string]any) {
+	captured := e.idp.LogoutToken(login.SID, "", authtest.RS256, func(c map[string]any) {
 		c["exp"] = e.clock.Now().Add(3 * time.Hour).Unix()
 	})
 	if r := e.postLogoutToken(t, captured); r.status != http.StatusOK {
@@ -31,7 +31,7 @@ func TestLogoutTokenReplayWindow(t *testing.T) {
 	// Enough other logouts that any periodic sweep of the remembered ids
 	// has run since.
 	for i := range 300 {
-		tok := e.idp.LogoutToken(fmt.Sprintf("sid-other-%d", i), "", fakeidp.RS256, nil)
+		tok := e.idp.LogoutToken(fmt.Sprintf("sid-other-%d", i), "", authtest.RS256, nil)
 		if r := e.postLogoutToken(t, tok); r.status != http.StatusOK {
 			t.Fatalf("logout %d: %d %s", i, r.status, r.body)
 		}
@@ -82,7 +82,7 @@ func TestLogoutTokenTimeBounds(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			r := e.postLogoutToken(t, e.idp.LogoutToken("sid-"+strings.ReplaceAll(tt.name, " ", "-"), "", fakeidp.RS256, tt.edit))
+			r := e.postLogoutToken(t, e.idp.LogoutToken("sid-"+strings.ReplaceAll(tt.name, " ", "-"), "", authtest.RS256, tt.edit))
 			if got := r.status == http.StatusOK; got != tt.ok {
 				t.Fatalf("status %d, want accepted %v: %s", r.status, tt.ok, r.body)
 			}

@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/signet-auth/signet/auth/internal/fakeidp"
+	"github.com/signet-auth/signet/auth/authtest"
 )
 
 // TestLogsHoldNoSecrets captures the log of whole journeys, the happy one
@@ -49,9 +49,9 @@ func TestLogsHoldNoSecrets(t *testing.T) {
 			// Back- and front-channel logout, accepted and refused.
 			login, _ := e.idp.LastLogin()
 			for _, lt := range []string{
-				e.idp.LogoutToken(login.SID, "", fakeidp.RS256, nil),
-				e.idp.LogoutToken(login.SID, "", fakeidp.RS256, func(c map[string]any) { c["nonce"] = "n" }),
-				e.idp.LogoutToken(login.SID, "", fakeidp.AlgNone, nil),
+				e.idp.LogoutToken(login.SID, "", authtest.RS256, nil),
+				e.idp.LogoutToken(login.SID, "", authtest.RS256, func(c map[string]any) { c["nonce"] = "n" }),
+				e.idp.LogoutToken(login.SID, "", authtest.AlgNone, nil),
 			} {
 				secrets = append(secrets, lt)
 				e.postLogoutToken(t, lt)
@@ -74,11 +74,11 @@ func TestLogsHoldNoSecrets(t *testing.T) {
 				f.callback(f.toIdP(f.startSignIn("oidc", "")))
 			}
 			e.idp.SetClaims(nil)
-			e.idp.SetSign(fakeidp.HS256ClientSecret)
+			e.idp.SetSign(authtest.HS256ClientSecret)
 			f := e.browser()
 			browsers = append(browsers, f)
 			f.callback(f.toIdP(f.startSignIn("oidc", "")))
-			e.idp.SetSign(fakeidp.RS256)
+			e.idp.SetSign(authtest.RS256)
 			e.idp.SetUserinfo(func(c map[string]any) { c["sub"] = "other" })
 			f.callback(f.toIdP(f.startSignIn("oidc", "")))
 			e.idp.SetUserinfo(nil)

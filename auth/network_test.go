@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/signet-auth/signet/auth/internal/fakeidp"
+	"github.com/signet-auth/signet/auth/authtest"
 )
 
 // clientTimeout bounds every call to the IdP in the failure tests.
@@ -66,7 +66,7 @@ func TestIdPDownAtStart(t *testing.T) {
 	if err != nil {
 		t.Skipf("cannot listen on %s again: %v", addr, err)
 	}
-	fakeidp.New(t, fakeidp.Options{Listener: l, Now: e.clock.Now})
+	authtest.New(t, authtest.Options{Listener: l, Now: e.clock.Now})
 	e.clock.Advance(2 * time.Second) // past the one-second retry pause
 	b.signInWith("oidc", "/profile")
 	if b.session() == nil {
@@ -79,16 +79,16 @@ func TestIdPDownAtStart(t *testing.T) {
 // clear error page within the client timeout, and the next attempt after
 // the IdP recovers signs in.
 func TestIdPFailures(t *testing.T) {
-	failures := []fakeidp.Failure{fakeidp.Down, fakeidp.Status500, fakeidp.Garbage, fakeidp.Hang}
-	names := map[fakeidp.Failure]string{fakeidp.Down: "down", fakeidp.Status500: "500", fakeidp.Garbage: "garbage", fakeidp.Hang: "hang"}
+	failures := []authtest.Failure{authtest.Down, authtest.Status500, authtest.Garbage, authtest.Hang}
+	names := map[authtest.Failure]string{authtest.Down: "down", authtest.Status500: "500", authtest.Garbage: "garbage", authtest.Hang: "hang"}
 	endpoints := []struct {
-		ep   fakeidp.Endpoint
+		ep   authtest.Endpoint
 		code ErrorCode
 	}{
-		{fakeidp.Discovery, CodeProviderUnavailable},
-		{fakeidp.JWKS, CodeOAuthCallback},
-		{fakeidp.Token, CodeOAuthCallback},
-		{fakeidp.Userinfo, CodeOAuthCallback},
+		{authtest.Discovery, CodeProviderUnavailable},
+		{authtest.JWKS, CodeOAuthCallback},
+		{authtest.Token, CodeOAuthCallback},
+		{authtest.Userinfo, CodeOAuthCallback},
 	}
 	for _, ep := range endpoints {
 		for _, f := range failures {
@@ -98,7 +98,7 @@ func TestIdPFailures(t *testing.T) {
 				e.idp.Fail(ep.ep, f)
 				start := time.Now()
 				var r response
-				if ep.ep == fakeidp.Discovery {
+				if ep.ep == authtest.Discovery {
 					r = b.startSignIn("oidc", "")
 				} else {
 					r = b.callback(b.toIdP(b.startSignIn("oidc", "")))
@@ -112,14 +112,14 @@ func TestIdPFailures(t *testing.T) {
 				if limit := clientTimeout + timeoutSlack; elapsed > limit {
 					t.Errorf("the failed step took %v, more than %v", elapsed, limit)
 				}
-				if f == fakeidp.Hang && elapsed < clientTimeout {
+				if f == authtest.Hang && elapsed < clientTimeout {
 					t.Errorf("a hanging %s returned after %v, before the client timeout", ep.ep, elapsed)
 				}
 				if s := b.session(); s != nil {
 					t.Errorf("signed in: %v", s)
 				}
 
-				e.idp.Fail(ep.ep, fakeidp.OK)
+				e.idp.Fail(ep.ep, authtest.OK)
 				e.clock.Advance(2 * time.Second)
 				b.signIn()
 				if b.session() == nil {
@@ -134,17 +134,17 @@ func TestIdPFailures(t *testing.T) {
 // so a down IdP is not hammered; then it is.
 func TestDiscoveryRetryPause(t *testing.T) {
 	e := newEnv(t)
-	e.idp.Fail(fakeidp.Discovery, fakeidp.Status500)
+	e.idp.Fail(authtest.Discovery, authtest.Status500)
 	b := e.browser()
 	b.wantErrorPage(t, b.startSignIn("oidc", ""), CodeProviderUnavailable)
 	b.wantErrorPage(t, b.startSignIn("oidc", ""), CodeProviderUnavailable)
-	if got, want := e.idp.Hits(fakeidp.Discovery), 1; got != want {
+	if got, want := e.idp.Hits(authtest.Discovery), 1; got != want {
 		t.Errorf("discovery fetched %d times within a second, want %d", got, want)
 	}
-	e.idp.Fail(fakeidp.Discovery, fakeidp.OK)
+	e.idp.Fail(authtest.Discovery, authtest.OK)
 	e.clock.Advance(time.Second)
 	b.signIn()
-	if got, want := e.idp.Hits(fakeidp.Discovery), 2; got != want {
+	if got, want := e.idp.Hits(authtest.Discovery), 2; got != want {
 		t.Errorf("discovery fetched %d times, want %d", got, want)
 	}
 }
@@ -152,10 +152,10 @@ func TestDiscoveryRetryPause(t *testing.T) {
 // TestDiscoverySingleFlight: concurrent first sign-ins share one discovery
 // fetch, whether it succeeds or hangs until the timeout.
 func TestDiscoverySingleFlight(t *testing.T) {
-	for _, f := range []fakeidp.Failure{fakeidp.OK, fakeidp.Hang} {
+	for _, f := range []authtest.Failure{authtest.OK, authtest.Hang} {
 		t.Run(fmt.Sprint("failure=", f), func(t *testing.T) {
 			e := newEnv(t, withClientTimeout(clientTimeout))
-			e.idp.Fail(fakeidp.Discovery, f)
+			e.idp.Fail(authtest.Discovery, f)
 			var wg sync.WaitGroup
 			statuses := make([]int, 12)
 			for i := range statuses {
@@ -163,7 +163,7 @@ func TestDiscoverySingleFlight(t *testing.T) {
 				wg.Go(func() {
 					r := b.get("/api/auth/signin/oidc")
 					statuses[i] = r.status
-					if f == fakeidp.Hang && !strings.Contains(r.header.Get("Location"), "ProviderUnavailable") {
+					if f == authtest.Hang && !strings.Contains(r.header.Get("Location"), "ProviderUnavailable") {
 						statuses[i] = -1
 					}
 				})
@@ -174,7 +174,7 @@ func TestDiscoverySingleFlight(t *testing.T) {
 					t.Errorf("request %d: status %d", i, s)
 				}
 			}
-			if got, want := e.idp.Hits(fakeidp.Discovery), 1; got != want {
+			if got, want := e.idp.Hits(authtest.Discovery), 1; got != want {
 				t.Errorf("discovery fetched %d times, want %d", got, want)
 			}
 		})
@@ -246,11 +246,11 @@ func TestNoGoroutineLeak(t *testing.T) {
 		before = n
 	}
 	t.Run("hanging IdP", func(t *testing.T) {
-		for _, ep := range []fakeidp.Endpoint{fakeidp.Discovery, fakeidp.JWKS, fakeidp.Token, fakeidp.Userinfo} {
+		for _, ep := range []authtest.Endpoint{authtest.Discovery, authtest.JWKS, authtest.Token, authtest.Userinfo} {
 			e := newEnv(t, withClientTimeout(clientTimeout), withProvider(func(p *Provider) { p.Userinfo = true }))
-			e.idp.Fail(ep, fakeidp.Hang)
+			e.idp.Fail(ep, authtest.Hang)
 			b := e.browser()
-			if ep == fakeidp.Discovery {
+			if ep == authtest.Discovery {
 				b.startSignIn("oidc", "")
 			} else {
 				b.callback(b.toIdP(b.startSignIn("oidc", "")))

@@ -21,7 +21,7 @@ import (
 	"time"
 
 	"github.com/signet-auth/signet/auth"
-	"github.com/signet-auth/signet/auth/internal/fakeidp"
+	"github.com/signet-auth/signet/auth/authtest"
 )
 
 // presetSecret is the AUTH_SECRET of the preset tests' apps.
@@ -626,7 +626,7 @@ func TestPresetLogoutURL(t *testing.T) {
 type docOP struct {
 	t                testing.TB
 	tc               presetCase
-	keys             *fakeidp.IdP
+	keys             *authtest.IdP
 	doc              map[string]any
 	raw              []byte
 	hosts            map[string]string // original origin → loopback URL
@@ -660,7 +660,7 @@ func newDocOP(t testing.TB, tc presetCase) *docOP {
 	op := &docOP{
 		t:        t,
 		tc:       tc,
-		keys:     fakeidp.New(t, fakeidp.Options{}),
+		keys:     authtest.New(t, authtest.Options{}),
 		hosts:    map[string]string{},
 		clientID: "client-" + strings.ReplaceAll(tc.name, "/", "-"),
 		codes:    map[string]url.Values{},
@@ -728,7 +728,7 @@ func (op *docOP) serve(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		_, _ = w.Write(op.raw)
 	case r.Method == http.MethodGet && here == op.endpoint("jwks_uri"):
-		resp, err := http.Get(op.keys.Endpoint(fakeidp.JWKS))
+		resp, err := http.Get(op.keys.Endpoint(authtest.JWKS))
 		if err != nil {
 			http.Error(w, err.Error(), http.StatusBadGateway)
 			return
@@ -818,7 +818,7 @@ func (op *docOP) handleToken(w http.ResponseWriter, r *http.Request) {
 	claims["sid"] = "sid-" + access
 	sum = sha256.Sum256([]byte(access))
 	claims["at_hash"] = base64.RawURLEncoding.EncodeToString(sum[:len(sum)/2])
-	idToken := op.keys.SignJWT(claims, fakeidp.RS256, "JWT")
+	idToken := op.keys.SignJWT(claims, authtest.RS256, "JWT")
 	op.mu.Lock()
 	op.idToken = idToken
 	op.access[access] = true

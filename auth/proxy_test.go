@@ -17,7 +17,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/signet-auth/signet/auth/internal/fakeidp"
+	"github.com/signet-auth/signet/auth/authtest"
 )
 
 // publicOrigin is where the proxy serves the app in these tests.
@@ -268,14 +268,14 @@ func TestOverflowStore(t *testing.T) {
 // (nginx's default proxy_buffer_size), the session cookie holds an id, and
 // the logout URL leaves the ID token out (client_id stands in for it).
 func TestLargeIDTokenFitsProxyBuffers(t *testing.T) {
-	user := fakeidp.DefaultUser()
+	user := authtest.DefaultUser()
 	for i := 1; i <= 80; i++ {
 		name := fmt.Sprintf("ext_attr_%02d_id", i)
 		h := sha256.Sum256([]byte(name))
 		user[name] = fmt.Sprintf("%x-%x-%x-%x-%x", h[0:4], h[4:6], h[6:8], h[8:10], h[10:16])
 	}
 	store := newMemoryStore(nil)
-	e := newEnv(t, withIdP(fakeidp.Options{User: user}), withConfig(func(c *Config) {
+	e := newEnv(t, withIdP(authtest.Options{User: user}), withConfig(func(c *Config) {
 		c.TrustHost = true
 		c.Store = store
 	}))

@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/signet-auth/signet/auth/internal/fakeidp"
+	"github.com/signet-auth/signet/auth/authtest"
 )
 
 // signOutEvents records SignOut events.
@@ -58,7 +58,7 @@ func TestSignOutRPInitiated(t *testing.T) {
 	}
 
 	endSession := out.location(t)
-	if got, want := endSession.Scheme+"://"+endSession.Host+endSession.Path, e.idp.Endpoint(fakeidp.EndSession); got != want {
+	if got, want := endSession.Scheme+"://"+endSession.Host+endSession.Path, e.idp.Endpoint(authtest.EndSession); got != want {
 		t.Fatalf("sign-out goes to %s, want the end_session_endpoint %s", got, want)
 	}
 	q := endSession.Query()
@@ -207,7 +207,7 @@ func TestSignOutLocalOnly(t *testing.T) {
 		mu     sync.Mutex
 		events []SignOutEvent
 	)
-	e := newEnv(t, withIdP(fakeidp.Options{NoEndSession: true}), signOutEvents(&events, &mu))
+	e := newEnv(t, withIdP(authtest.Options{NoEndSession: true}), signOutEvents(&events, &mu))
 	b := e.browser()
 	b.signIn()
 	out := b.post("/api/auth/signout", url.Values{"csrfToken": {b.csrf()}})
@@ -243,7 +243,7 @@ func TestSignOutIdPDown(t *testing.T) {
 	b := e.browser()
 	b.signIn()
 	e.restart(nil) // a fresh process: no discovery cached
-	e.idp.Fail(fakeidp.Discovery, fakeidp.Status500)
+	e.idp.Fail(authtest.Discovery, authtest.Status500)
 	out := b.post("/api/auth/signout", url.Values{"csrfToken": {b.csrf()}})
 	if got, want := out.location(t).Path, "/auth/sign-out"; got != want {
 		t.Fatalf("sign-out goes to %s, want the local post-logout page", out.location(t))
@@ -270,7 +270,7 @@ func TestSignOutCustomLogoutURL(t *testing.T) {
 		t.Errorf("Location = %q, want %q", out.header.Get("Location"), want)
 	}
 	if got.IDTokenHint != login.IDToken || got.ClientID != e.idp.ClientID || got.State == "" ||
-		got.EndSessionEndpoint != e.idp.Endpoint(fakeidp.EndSession) || got.Issuer != e.idp.Issuer {
+		got.EndSessionEndpoint != e.idp.Endpoint(authtest.EndSession) || got.Issuer != e.idp.Issuer {
 		t.Errorf("LogoutURL got %+v", got)
 	}
 	// Auth0-like IdPs return without state: with the session gone, the
@@ -302,7 +302,7 @@ func TestSignOutReturnRedirectJSON(t *testing.T) {
 	var v struct {
 		URL string `json:"url"`
 	}
-	if err := json.Unmarshal([]byte(r.body), &v); err != nil || !strings.HasPrefix(v.URL, e.idp.Endpoint(fakeidp.EndSession)+"?") {
+	if err := json.Unmarshal([]byte(r.body), &v); err != nil || !strings.HasPrefix(v.URL, e.idp.Endpoint(authtest.EndSession)+"?") {
 		t.Errorf("body %q: want {url: end_session_endpoint…}", r.body)
 	}
 	if b.session() != nil {
@@ -363,7 +363,7 @@ func TestSignOutRevokesCopiesOfTheCookie(t *testing.T) {
 // dead. (The clock moves on between the two sign-ins, as it does for a
 // person.)
 func TestSignInAgainWithTheSameSID(t *testing.T) {
-	e := newEnv(t, withIdP(fakeidp.Options{NoEndSession: true}))
+	e := newEnv(t, withIdP(authtest.Options{NoEndSession: true}))
 	e.idp.SetClaims(func(c map[string]any) { c["sid"] = "idp-session-1" })
 	b := e.browser()
 	b.signIn()

@@ -13,7 +13,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/signet-auth/signet/auth/internal/fakeidp"
+	"github.com/signet-auth/signet/auth/authtest"
 	"github.com/signet-auth/signet/auth/store"
 )
 
@@ -137,7 +137,7 @@ func TestSessionStream(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if r := e.postLogoutToken(t, e.idp.LogoutToken(login.SID, "", fakeidp.RS256, nil)); r.status != http.StatusOK {
+			if r := e.postLogoutToken(t, e.idp.LogoutToken(login.SID, "", authtest.RS256, nil)); r.status != http.StatusOK {
 				t.Fatalf("back-channel logout: %d %s", r.status, r.body)
 			}
 			vs.waitSignout(t, "back-channel logout")

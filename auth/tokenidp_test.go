@@ -16,7 +16,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/signet-auth/signet/auth/internal/fakeidp"
+	"github.com/signet-auth/signet/auth/authtest"
 )
 
 // tokenIdP puts the token endpoint of a real OP in front of fakeidp: the
@@ -28,7 +28,7 @@ import (
 // itself (the provider's DiscoveryURL), with the fake's issuer.
 type tokenIdP struct {
 	t   testing.TB
-	idp *fakeidp.IdP
+	idp *authtest.IdP
 	srv *httptest.Server
 
 	mu sync.Mutex
@@ -84,7 +84,7 @@ func newTokenIdP(t testing.TB, now func() time.Time) *tokenIdP {
 		refresh:     map[string]string{},
 		access:      map[string]tokenIdPAccess{},
 	}
-	ti.idp = fakeidp.New(t, fakeidp.Options{Now: now})
+	ti.idp = authtest.New(t, authtest.Options{Now: now})
 	// The code grant's access token is replaced, so its at_hash goes.
 	ti.idp.SetClaims(func(c map[string]any) { delete(c, "at_hash") })
 	mux := http.NewServeMux()
@@ -129,7 +129,7 @@ func (ti *tokenIdP) latestAccessToken() string {
 }
 
 func (ti *tokenIdP) handleDiscovery(w http.ResponseWriter, r *http.Request) {
-	resp, err := http.Get(ti.idp.Endpoint(fakeidp.Discovery))
+	resp, err := http.Get(ti.idp.Endpoint(authtest.Discovery))
 	if err != nil {
 		http.Error(w, err.Error(), http.StatusBadGateway)
 		return
@@ -186,7 +186,7 @@ func (ti *tokenIdP) handleToken(w http.ResponseWriter, r *http.Request) {
 // handleCode passes the code grant to fakeidp and puts its own access
 // token, lifetime and scope in the answer.
 func (ti *tokenIdP) handleCode(w http.ResponseWriter, r *http.Request, body []byte) {
-	req, _ := http.NewRequest(http.MethodPost, ti.idp.Endpoint(fakeidp.Token), bytes.NewReader(body))
+	req, _ := http.NewRequest(http.MethodPost, ti.idp.Endpoint(authtest.Token), bytes.NewReader(body))
 	req.Header = r.Header.Clone()
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
@@ -232,9 +232,9 @@ func (ti *tokenIdP) issue(out map[string]any, sub string) {
 		case "jwt-scp-string":
 			claims["scp"] = ti.scope
 		}
-		mode := fakeidp.RS256
+		mode := authtest.RS256
 		if ti.atBadSig {
-			mode = fakeidp.BadSignature
+			mode = authtest.BadSignature
 		}
 		at = ti.idp.SignJWT(claims, mode, ti.atTyp)
 	}
@@ -296,7 +296,7 @@ func (ti *tokenIdP) handleRefresh(w http.ResponseWriter, r *http.Request) {
 	noID, edit := ti.noIDToken, ti.idEdit
 	ti.mu.Unlock()
 	if !noID {
-		out["id_token"] = ti.idp.IDToken("", fakeidp.RS256, func(c map[string]any) {
+		out["id_token"] = ti.idp.IDToken("", authtest.RS256, func(c map[string]any) {
 			c["sub"] = sub
 			if edit != nil {
 				edit(c)

@@ -5,7 +5,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/signet-auth/signet/auth/internal/fakeidp"
+	"github.com/signet-auth/signet/auth/authtest"
 )
 
 // TestHostileIDTokens runs the real flow against an IdP that issues a bad
@@ -16,37 +16,37 @@ func TestHostileIDTokens(t *testing.T) {
 	tests := []struct {
 		name     string
 		provider func(*Provider)
-		script   func(idp *fakeidp.IdP)
+		script   func(idp *authtest.IdP)
 		logWhy   string
 	}{
 		{
 			name:   "alg none (rp-id_token-sig-none)",
-			script: func(idp *fakeidp.IdP) { idp.SetSign(fakeidp.AlgNone) },
+			script: func(idp *authtest.IdP) { idp.SetSign(authtest.AlgNone) },
 			logWhy: `unexpected signature algorithm \"none\"`,
 		},
 		{
 			name: "alg none advertised in discovery",
-			script: func(idp *fakeidp.IdP) {
+			script: func(idp *authtest.IdP) {
 				idp.AdvertiseAlgs("none")
-				idp.SetSign(fakeidp.AlgNone)
+				idp.SetSign(authtest.AlgNone)
 			},
 			logWhy: `unexpected signature algorithm \"none\"`,
 		},
 		{
 			name:   "bad RS256 signature (rp-id_token-bad-sig-rs256)",
-			script: func(idp *fakeidp.IdP) { idp.SetSign(fakeidp.BadSignature) },
+			script: func(idp *authtest.IdP) { idp.SetSign(authtest.BadSignature) },
 			logWhy: "failed to verify signature",
 		},
 		{
 			name:   "HS256 keyed with the client secret (algorithm confusion)",
-			script: func(idp *fakeidp.IdP) { idp.SetSign(fakeidp.HS256ClientSecret) },
+			script: func(idp *authtest.IdP) { idp.SetSign(authtest.HS256ClientSecret) },
 			logWhy: `unexpected signature algorithm \"HS256\"`,
 		},
 		{
 			name: "HS256 advertised in discovery",
-			script: func(idp *fakeidp.IdP) {
+			script: func(idp *authtest.IdP) {
 				idp.AdvertiseAlgs("HS256")
-				idp.SetSign(fakeidp.HS256ClientSecret)
+				idp.SetSign(authtest.HS256ClientSecret)
 			},
 			logWhy: `unexpected signature algorithm \"HS256\"`,
 		},
@@ -67,13 +67,13 @@ func TestHostileIDTokens(t *testing.T) {
 		},
 		{
 			name:   "several audiences, no azp",
-			script: claims(func(c map[string]any) { c["aud"] = []string{fakeidp.DefaultClientID, "other-client"} }),
+			script: claims(func(c map[string]any) { c["aud"] = []string{authtest.DefaultClientID, "other-client"} }),
 			logWhy: "several audiences and no azp",
 		},
 		{
 			name: "several audiences, wrong azp",
 			script: claims(func(c map[string]any) {
-				c["aud"] = []string{fakeidp.DefaultClientID, "other-client"}
+				c["aud"] = []string{authtest.DefaultClientID, "other-client"}
 				c["azp"] = "other-client"
 			}),
 			logWhy: `azp \"other-client\" is not the client id`,
@@ -141,7 +141,7 @@ func TestHostileIDTokens(t *testing.T) {
 		{
 			name:     "userinfo with another sub (rp-userinfo-bad-sub-claim)",
 			provider: func(p *Provider) { p.Userinfo = true },
-			script: func(idp *fakeidp.IdP) {
+			script: func(idp *authtest.IdP) {
 				idp.SetUserinfo(func(c map[string]any) { c["sub"] = "user-mallory" })
 			},
 			logWhy: `userinfo sub \"user-mallory\" differs`,
@@ -149,14 +149,14 @@ func TestHostileIDTokens(t *testing.T) {
 		{
 			name:     "userinfo without sub",
 			provider: func(p *Provider) { p.Userinfo = true },
-			script: func(idp *fakeidp.IdP) {
+			script: func(idp *authtest.IdP) {
 				idp.SetUserinfo(func(c map[string]any) { delete(c, "sub") })
 			},
 			logWhy: "userinfo sub",
 		},
 		{
 			name:   "signed by a key the JWKS does not hold",
-			script: func(idp *fakeidp.IdP) { idp.SetSign(fakeidp.ForeignKey) },
+			script: func(idp *authtest.IdP) { idp.SetSign(authtest.ForeignKey) },
 			logWhy: "failed to verify signature",
 		},
 	}
@@ -185,8 +185,8 @@ func TestHostileIDTokens(t *testing.T) {
 	}
 }
 
-func claims(edit func(map[string]any)) func(*fakeidp.IdP) {
-	return func(idp *fakeidp.IdP) { idp.SetClaims(edit) }
+func claims(edit func(map[string]any)) func(*authtest.IdP) {
+	return func(idp *authtest.IdP) { idp.SetClaims(edit) }
 }
 
 // TestKeyRotationBetweenLogins (rp-key-rotation-op-sign-key): the IdP
@@ -201,7 +201,7 @@ func TestKeyRotationBetweenLogins(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			e := newEnv(t)
 			e.browser().signIn()
-			if got, want := e.idp.Hits(fakeidp.JWKS), 1; got != want {
+			if got, want := e.idp.Hits(authtest.JWKS), 1; got != want {
 				t.Fatalf("JWKS fetched %d times for the first login, want %d", got, want)
 			}
 			oldKID := e.idp.KeyID()
@@ -214,12 +214,12 @@ func TestKeyRotationBetweenLogins(t *testing.T) {
 			if b.session() == nil {
 				t.Fatal("not signed in after the key rotation")
 			}
-			if got, want := e.idp.Hits(fakeidp.JWKS), 2; got != want {
+			if got, want := e.idp.Hits(authtest.JWKS), 2; got != want {
 				t.Errorf("JWKS fetched %d times, want %d (one refetch on the new kid)", got, want)
 			}
 			// Further logins use the cached new key.
 			e.browser().signIn()
-			if got, want := e.idp.Hits(fakeidp.JWKS), 2; got != want {
+			if got, want := e.idp.Hits(authtest.JWKS), 2; got != want {
 				t.Errorf("JWKS fetched %d times after a third login, want %d", got, want)
 			}
 		})
@@ -231,7 +231,7 @@ func TestKeyRotationBetweenLogins(t *testing.T) {
 // or against every key when there are several.
 func TestKeyWithoutKID(t *testing.T) {
 	t.Run("single key", func(t *testing.T) {
-		e := newEnv(t, withIdP(fakeidp.Options{OmitKID: true}))
+		e := newEnv(t, withIdP(authtest.Options{OmitKID: true}))
 		if e.idp.KeyID() != "" {
 			t.Fatal("IdP still uses a kid")
 		}
@@ -242,7 +242,7 @@ func TestKeyWithoutKID(t *testing.T) {
 		}
 	})
 	t.Run("several keys", func(t *testing.T) {
-		e := newEnv(t, withIdP(fakeidp.Options{OmitKID: true}))
+		e := newEnv(t, withIdP(authtest.Options{OmitKID: true}))
 		e.idp.RotateKey(true) // two keys, neither with a kid; the new one signs
 		b := e.browser()
 		b.signIn()
@@ -251,7 +251,7 @@ func TestKeyWithoutKID(t *testing.T) {
 		}
 	})
 	t.Run("rotated, kid absent", func(t *testing.T) {
-		e := newEnv(t, withIdP(fakeidp.Options{OmitKID: true}))
+		e := newEnv(t, withIdP(authtest.Options{OmitKID: true}))
 		e.browser().signIn()
 		e.idp.RotateKey(false)
 		b := e.browser()
@@ -272,7 +272,7 @@ func TestUserinfoMerged(t *testing.T) {
 	})
 	b := e.browser()
 	b.signIn()
-	if got, want := e.idp.Hits(fakeidp.Userinfo), 1; got != want {
+	if got, want := e.idp.Hits(authtest.Userinfo), 1; got != want {
 		t.Errorf("userinfo fetched %d times, want %d", got, want)
 	}
 	user, _ := b.session()["user"].(map[string]any)
@@ -286,7 +286,7 @@ func TestUserinfoMerged(t *testing.T) {
 
 // TestVerifyIDTokenClock: exp is checked against the injected clock.
 func TestVerifyIDTokenClock(t *testing.T) {
-	e := newEnv(t, withIdP(fakeidp.Options{Now: func() time.Time { return time.Now().Add(-2 * time.Hour) }}))
+	e := newEnv(t, withIdP(authtest.Options{Now: func() time.Time { return time.Now().Add(-2 * time.Hour) }}))
 	b := e.browser()
 	r := b.callback(b.toIdP(b.startSignIn("oidc", "")))
 	b.wantErrorPage(t, r, CodeOAuthCallback)
@@ -307,31 +307,31 @@ func TestCheckIDTokenClaimsUnit(t *testing.T) {
 		name    string
 		nonce   string
 		edit    func(map[string]any)
-		mode    fakeidp.SignMode
+		mode    authtest.SignMode
 		wantErr bool
 	}{
-		{"valid", "n", nil, fakeidp.RS256, false},
-		{"nonce expected, token without", "n", func(c map[string]any) { delete(c, "nonce") }, fakeidp.RS256, true},
-		{"no nonce expected, token with one", "", func(c map[string]any) { c["nonce"] = "n" }, fakeidp.RS256, true},
+		{"valid", "n", nil, authtest.RS256, false},
+		{"nonce expected, token without", "n", func(c map[string]any) { delete(c, "nonce") }, authtest.RS256, true},
+		{"no nonce expected, token with one", "", func(c map[string]any) { c["nonce"] = "n" }, authtest.RS256, true},
 		{"azp equal to the client", "n", func(c map[string]any) {
-			c["aud"] = []string{fakeidp.DefaultClientID, "x"}
-			c["azp"] = fakeidp.DefaultClientID
-		}, fakeidp.RS256, false},
-		{"azp not a string", "n", func(c map[string]any) { c["azp"] = 7 }, fakeidp.RS256, true},
-		{"sub not a string", "n", func(c map[string]any) { c["sub"] = 42 }, fakeidp.RS256, true},
-		{"alg none", "n", nil, fakeidp.AlgNone, true},
+			c["aud"] = []string{authtest.DefaultClientID, "x"}
+			c["azp"] = authtest.DefaultClientID
+		}, authtest.RS256, false},
+		{"azp not a string", "n", func(c map[string]any) { c["azp"] = 7 }, authtest.RS256, true},
+		{"sub not a string", "n", func(c map[string]any) { c["sub"] = 42 }, authtest.RS256, true},
+		{"alg none", "n", nil, authtest.AlgNone, true},
 		{"truncated", "n", nil, -1, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var raw string
 			if tt.mode == -1 {
-				raw = e.idp.IDToken(tt.nonce, fakeidp.RS256, tt.edit)
+				raw = e.idp.IDToken(tt.nonce, authtest.RS256, tt.edit)
 				raw = raw[:len(raw)-10]
 			} else {
 				raw = e.idp.IDToken(tt.nonce, tt.mode, tt.edit)
 			}
-			_, err := verifyIDToken(t.Context(), m, fakeidp.DefaultClientID, raw, tt.nonce, "")
+			_, err := verifyIDToken(t.Context(), m, authtest.DefaultClientID, raw, tt.nonce, "")
 			if gotErr := err != nil; gotErr != tt.wantErr {
 				t.Errorf("verifyIDToken error = %v, want error: %v", err, tt.wantErr)
 			}

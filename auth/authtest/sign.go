@@ -1,4 +1,4 @@
-package fakeidp
+package authtest
 
 import (
 	"crypto/hmac"
@@ -31,7 +31,7 @@ func (k signingKey) publicJWK(omitKID bool) jose.JSONWebKey {
 func (idp *IdP) SignJWT(claims map[string]any, mode SignMode, typ string) string {
 	payload, err := json.Marshal(claims)
 	if err != nil {
-		panic(fmt.Sprintf("fakeidp: claims: %v", err))
+		panic(fmt.Sprintf("authtest: claims: %v", err))
 	}
 	idp.mu.Lock()
 	key, omitKID, secret := idp.keys[0], idp.omitKID, idp.ClientSecret
@@ -61,15 +61,15 @@ func (idp *IdP) SignJWT(claims map[string]any, mode SignMode, typ string) string
 	signer, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.RS256, Key: jwk},
 		(&jose.SignerOptions{}).WithType(jose.ContentType(typ)))
 	if err != nil {
-		panic(fmt.Sprintf("fakeidp: signer: %v", err))
+		panic(fmt.Sprintf("authtest: signer: %v", err))
 	}
 	jws, err := signer.Sign(payload)
 	if err != nil {
-		panic(fmt.Sprintf("fakeidp: sign: %v", err))
+		panic(fmt.Sprintf("authtest: sign: %v", err))
 	}
 	s, err := jws.CompactSerialize()
 	if err != nil {
-		panic(fmt.Sprintf("fakeidp: serialize: %v", err))
+		panic(fmt.Sprintf("authtest: serialize: %v", err))
 	}
 	if mode == BadSignature {
 		s = corruptSignature(s)

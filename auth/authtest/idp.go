@@ -1,5 +1,6 @@
-// Package fakeidp is a scriptable OpenID Provider for tests, served by
-// httptest on 127.0.0.1. It implements just enough of OpenID Connect for a
+// Package authtest is a fake OpenID Provider for tests of apps that use
+// auth, like net/http/httptest: a scriptable IdP served by httptest on
+// 127.0.0.1. It implements just enough of OpenID Connect for a
 // relying party to run the authorization code flow end to end: discovery,
 // JWKS, authorize (which redirects back at once with a code, as if the user
 // had signed in), token (client_secret_basic or client_secret_post, PKCE
@@ -15,7 +16,7 @@
 // connection, answer 500, answer garbage or hang.
 //
 // Every method is safe for concurrent use.
-package fakeidp
+package authtest
 
 import (
 	"crypto/rand"
@@ -890,7 +891,7 @@ func newSigningKey(n int) signingKey {
 	for len(keyPool.keys) <= i {
 		k, err := rsa.GenerateKey(rand.Reader, 2048)
 		if err != nil {
-			panic(fmt.Sprintf("fakeidp: generate key: %v", err))
+			panic(fmt.Sprintf("authtest: generate key: %v", err))
 		}
 		keyPool.keys = append(keyPool.keys, k)
 	}
