@@ -13,11 +13,14 @@ import (
 func (a *Auth) render(w http.ResponseWriter, r *http.Request, status int, page Page) {
 	var buf bytes.Buffer
 	if err := page.Render(r.Context(), &buf); err != nil {
-		level := slog.LevelError
 		if r.Context().Err() != nil {
-			level = slog.LevelDebug // the visitor left: not a fault
+			// The visitor left: not a fault, and no one reads the page.
+			// The status is the one the page had, for the request log.
+			a.log.DebugContext(r.Context(), "render page: the visitor left", "err", err)
+			w.WriteHeader(status)
+			return
 		}
-		a.log.Log(r.Context(), level, "render page", "err", err)
+		a.log.ErrorContext(r.Context(), "render page", "err", err)
 		http.Error(w, "Internal Server Error", http.StatusInternalServerError)
 		return
 	}

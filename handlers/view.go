@@ -142,13 +142,16 @@ func render(w http.ResponseWriter, r *http.Request, log *slog.Logger, status int
 	buf := pageBuffers.Get().(*bytes.Buffer)
 	defer releasePageBuffer(buf)
 	if err := c.Render(r.Context(), buf); err != nil {
-		level := slog.LevelError
-		if r.Context().Err() != nil {
-			// The visitor left before the page was ready: not a fault.
-			level = slog.LevelDebug
-		}
-		log.Log(r.Context(), level, "render page", "path", r.URL.Path, "err", err)
 		w.Header().Set("Cache-Control", "no-store")
+		if r.Context().Err() != nil {
+			// The visitor left before the page was ready: not a fault,
+			// and no one reads the page. The status is the one the page
+			// had, for the request log.
+			log.DebugContext(r.Context(), "render page: the visitor left", "path", r.URL.Path, "err", err)
+			w.WriteHeader(status)
+			return
+		}
+		log.ErrorContext(r.Context(), "render page", "path", r.URL.Path, "err", err)
 		http.Error(w, "Internal Server Error", http.StatusInternalServerError)
 		return
 	}
