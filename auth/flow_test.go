@@ -477,7 +477,7 @@ func TestSlidingExpiry(t *testing.T) {
 			const maxAge, updateAge = 30 * 24 * time.Hour, 24 * time.Hour
 			// Access tokens without expiry: no refresh re-issues the
 			// session, so only sliding expiry does.
-			e := newEnv(t, withIdP(authtest.Options{AccessTokenTTL: -1}), withConfig(func(c *Config) {
+			e := newEnv(t, withIdP(authtest.Options{Tokens: authtest.Tokens{AccessTokenTTL: -1}}), withConfig(func(c *Config) {
 				if strategy == "server" {
 					c.Session.Strategy, c.Store = StrategyServer, newMemoryStore(c.Now)
 				}

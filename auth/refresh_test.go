@@ -2,6 +2,8 @@ package auth
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -14,6 +16,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/signet-auth/signet/auth/authtest"
 )
 
 // tkClock is the injected clock of the token tests.
@@ -52,12 +56,13 @@ func (l *tkLogs) String() string {
 	return l.b.String()
 }
 
-// tkEnv is an app with Signet and a tokenIdP, on httptest.
+// tkEnv is an app with Signet and a fake IdP that serves refresh and
+// introspection, on httptest.
 type tkEnv struct {
 	t     *testing.T
 	cfg   Config
 	clock *tkClock
-	idp   *tokenIdP
+	idp   *authtest.IdP
 	auth  *Auth
 	app   *httptest.Server
 	logs  *tkLogs
@@ -67,16 +72,25 @@ type tkEnv struct {
 	events   []RefreshEvent
 }
 
-// newTokenEnv starts a tokenIdP and an app. The app's pages: /token shows
+// newTokenEnv starts a fake IdP and an app. The app's pages: /token shows
 // AccessToken's result (the token only as a hash), /profile needs a
 // session, /reports needs read:reports, /admin needs admin and
 // read:reports.
 func newTokenEnv(t *testing.T, edit ...func(*Config)) *tkEnv {
 	t.Helper()
 	e := &tkEnv{t: t, clock: &tkClock{t: time.Now().Truncate(time.Second)}, logs: &tkLogs{}}
-	e.idp = newTokenIdP(t, e.clock.Now)
+	// 5-minute opaque access tokens, rotated refresh tokens, introspection
+	// advertised and answering scope "openid profile email read:reports",
+	// the token response's scope "openid profile email".
+	e.idp = authtest.New(t, authtest.Options{Now: e.clock.Now, Tokens: authtest.Tokens{
+		AccessTokenTTL:      5 * time.Minute,
+		RotateRefreshTokens: true,
+		Scope:               "openid profile email read:reports",
+		ResponseScope:       "openid profile email",
+		Introspection:       true,
+	}})
 	cfg := Config{
-		Providers:  []*Provider{e.idp.provider()},
+		Providers:  []*Provider{OIDC(e.idp.Issuer, e.idp.ClientID, e.idp.ClientSecret)},
 		Secrets:    []string{"token-test-secret-0123456789abcdefghijkl"},
 		Logger:     slog.New(slog.NewTextHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 		HTTPClient: &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{}},
@@ -294,7 +308,7 @@ func TestRefreshWhenDue(t *testing.T) {
 	b := e.browser()
 	b.signIn()
 	first, _ := b.token()
-	if !first.OK || first.Hash != tokenHashOf(e.idp.latestAccessToken()) {
+	if !first.OK || first.Hash != tokenHashOf(e.idp.LastAccessToken()) {
 		t.Fatalf("after sign-in AccessToken = %+v, want the issued token", first)
 	}
 	if got, want := first.Expires, e.clock.Now().Add(5*time.Minute).Unix(); got != want {
@@ -306,14 +320,14 @@ func TestRefreshWhenDue(t *testing.T) {
 	if tok, r := b.token(); tok.Hash != first.Hash || r.sessionSet() {
 		t.Errorf("refreshed or re-issued before the skew window (set-cookie %v)", r.sessionSet())
 	}
-	if n := e.idp.refreshes(); n != 0 {
+	if n := e.idp.Refreshes(); n != 0 {
 		t.Fatalf("refresh calls before due = %d, want 0", n)
 	}
 
 	// Due: within 60 s of expiry.
 	e.clock.Advance(time.Second)
 	s, r := b.session()
-	if n := e.idp.refreshes(); n != 1 {
+	if n := e.idp.Refreshes(); n != 1 {
 		t.Fatalf("refresh calls = %d, want 1", n)
 	}
 	if !r.sessionSet() {
@@ -323,13 +337,13 @@ func TestRefreshWhenDue(t *testing.T) {
 		t.Errorf("session error = %v after a good refresh", s["error"])
 	}
 	second, _ := b.token()
-	if second.Hash == first.Hash || second.Hash != tokenHashOf(e.idp.latestAccessToken()) {
+	if second.Hash == first.Hash || second.Hash != tokenHashOf(e.idp.LastAccessToken()) {
 		t.Errorf("access token after refresh = %s, want the new one", second.Hash)
 	}
 	if got, want := second.Expires, e.clock.Now().Add(5*time.Minute).Unix(); got != want {
 		t.Errorf("expires after refresh = %d, want %d", got, want)
 	}
-	if n := e.idp.refreshes(); n != 1 {
+	if n := e.idp.Refreshes(); n != 1 {
 		t.Errorf("refresh calls after reading the refreshed session = %d, want 1", n)
 	}
 
@@ -356,7 +370,7 @@ func TestRefreshWhenDue(t *testing.T) {
 	// one is dead at the IdP) and succeeds.
 	e.clock.Advance(4*time.Minute + time.Second)
 	third, _ := b.token()
-	if n := e.idp.refreshes(); n != 2 {
+	if n := e.idp.Refreshes(); n != 2 {
 		t.Fatalf("refresh calls = %d, want 2", n)
 	}
 	if !third.OK || third.Hash == second.Hash {
@@ -365,21 +379,21 @@ func TestRefreshWhenDue(t *testing.T) {
 	if s, _ := b.session(); s["error"] != nil {
 		t.Errorf("session error = %v after the second refresh", s["error"])
 	}
-	if strings.Contains(e.logs.String(), e.idp.latestAccessToken()) {
+	if strings.Contains(e.logs.String(), e.idp.LastAccessToken()) {
 		t.Error("the access token is in the log")
 	}
 }
 
 func TestRefreshWithoutRotationKeepsRefreshToken(t *testing.T) {
 	e := newTokenEnv(t)
-	e.idp.set(func(ti *tokenIdP) { ti.rotate = false })
+	e.idp.SetTokens(func(tk *authtest.Tokens) { tk.RotateRefreshTokens = false })
 	b := e.browser()
 	b.signIn()
 	for i := 1; i <= 3; i++ {
 		e.clock.Advance(5 * time.Minute)
 		tok, _ := b.token()
-		if !tok.OK || e.idp.refreshes() != i {
-			t.Fatalf("refresh %d: token %+v, calls %d; log:\n%s", i, tok, e.idp.refreshes(), e.logs.String())
+		if !tok.OK || e.idp.Refreshes() != i {
+			t.Fatalf("refresh %d: token %+v, calls %d; log:\n%s", i, tok, e.idp.Refreshes(), e.logs.String())
 		}
 	}
 	if ev := e.refreshEvents(); len(ev) != 3 || ev[0].Rotated {
@@ -404,24 +418,24 @@ func TestRefreshSkew(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			e := newTokenEnv(t, func(c *Config) { c.RefreshSkew = tt.skew })
-			e.idp.set(func(ti *tokenIdP) { ti.ttl = tt.ttl })
+			e.idp.SetTokens(func(tk *authtest.Tokens) { tk.AccessTokenTTL = tt.ttl })
 			b := e.browser()
 			b.signIn()
 			b.token()
 			e.clock.Advance(tt.notDue)
 			b.token()
-			if n := e.idp.refreshes(); n != 0 {
+			if n := e.idp.Refreshes(); n != 0 {
 				t.Fatalf("refreshed %v after sign-in (%d calls), want not yet", tt.notDue, n)
 			}
 			e.clock.Advance(time.Second)
 			b.token()
-			if n := e.idp.refreshes(); n != 1 {
+			if n := e.idp.Refreshes(); n != 1 {
 				t.Fatalf("refresh calls %v after sign-in = %d, want 1", tt.notDue+time.Second, n)
 			}
 			// Right after a refresh the new token is not due again.
 			b.token()
 			b.token()
-			if n := e.idp.refreshes(); n != 1 {
+			if n := e.idp.Refreshes(); n != 1 {
 				t.Errorf("refresh calls right after the refresh = %d, want 1", n)
 			}
 		})
@@ -458,25 +472,27 @@ func wantRefreshTokenError(t *testing.T, b *tkBrowser) {
 func TestRefreshFailsForGood(t *testing.T) {
 	tests := []struct {
 		name  string
-		setup func(ti *tokenIdP)
+		setup func(idp *authtest.IdP)
 		log   string
 	}{
-		{"invalid_grant", func(ti *tokenIdP) { ti.refreshFail = "invalid_grant" }, `invalid_grant`},
-		{"refresh token unknown", func(ti *tokenIdP) { ti.refresh = map[string]string{} }, `invalid_grant`},
-		{"id token of another sub", func(ti *tokenIdP) {
-			ti.idEdit = func(c map[string]any) { c["sub"] = "user-mallory" }
+		{"invalid_grant", func(idp *authtest.IdP) {
+			idp.SetTokens(func(tk *authtest.Tokens) { tk.RefreshFailure = authtest.InvalidGrant })
+		}, `invalid_grant`},
+		{"refresh token unknown", (*authtest.IdP).ForgetRefreshTokens, `invalid_grant`},
+		{"id token of another sub", func(idp *authtest.IdP) {
+			idp.SetClaims(func(c map[string]any) { c["sub"] = "user-mallory" })
 		}, "another subject"},
-		{"id token of another issuer", func(ti *tokenIdP) {
-			ti.idEdit = func(c map[string]any) { c["iss"] = "https://evil.example" }
+		{"id token of another issuer", func(idp *authtest.IdP) {
+			idp.SetClaims(func(c map[string]any) { c["iss"] = "https://evil.example" })
 		}, "verify refreshed id token"},
-		{"id token for another client", func(ti *tokenIdP) {
-			ti.idEdit = func(c map[string]any) { c["aud"] = "someone-else" }
+		{"id token for another client", func(idp *authtest.IdP) {
+			idp.SetClaims(func(c map[string]any) { c["aud"] = "someone-else" })
 		}, "verify refreshed id token"},
-		{"id token expired", func(ti *tokenIdP) {
-			ti.idEdit = func(c map[string]any) { c["exp"] = ti.idp.Now().Add(-time.Hour).Unix() }
+		{"id token expired", func(idp *authtest.IdP) {
+			idp.SetClaims(func(c map[string]any) { c["exp"] = idp.Now().Add(-time.Hour).Unix() })
 		}, "verify refreshed id token"},
-		{"id token with another nonce", func(ti *tokenIdP) {
-			ti.idEdit = func(c map[string]any) { c["nonce"] = "not-the-original" }
+		{"id token with another nonce", func(idp *authtest.IdP) {
+			idp.SetClaims(func(c map[string]any) { c["nonce"] = "not-the-original" })
 		}, "nonce"},
 	}
 	for _, tt := range tests {
@@ -484,13 +500,13 @@ func TestRefreshFailsForGood(t *testing.T) {
 			e := newTokenEnv(t)
 			b := e.browser()
 			b.signIn()
-			e.idp.set(tt.setup)
+			tt.setup(e.idp)
 			e.clock.Advance(5 * time.Minute)
 			_, r := b.session()
 			if !r.sessionSet() {
 				t.Error("failed session not saved")
 			}
-			if n := e.idp.refreshes(); n != 1 {
+			if n := e.idp.Refreshes(); n != 1 {
 				t.Fatalf("refresh calls = %d, want 1", n)
 			}
 			wantRefreshTokenError(t, b)
@@ -507,12 +523,13 @@ func TestRefreshFailsForGood(t *testing.T) {
 				b.session()
 				b.get("/profile")
 			}
-			if n := e.idp.refreshes(); n != 1 {
+			if n := e.idp.Refreshes(); n != 1 {
 				t.Errorf("refresh calls after the failure = %d, want still 1", n)
 			}
 
 			// Signing in again replaces the session.
-			e.idp.set(func(ti *tokenIdP) { ti.refreshFail, ti.idEdit = "", nil })
+			e.idp.SetTokens(func(tk *authtest.Tokens) { tk.RefreshFailure = authtest.OK })
+			e.idp.SetClaims(nil)
 			b.signIn()
 			s, _ := b.session()
 			if s["error"] != nil {
@@ -526,13 +543,13 @@ func TestRefreshFailsForGood(t *testing.T) {
 }
 
 func TestRefreshIdPDown(t *testing.T) {
-	for _, failure := range []string{"500", "down"} {
-		t.Run(failure, func(t *testing.T) {
+	for _, failure := range []authtest.Failure{authtest.Status500, authtest.Down} {
+		t.Run(map[authtest.Failure]string{authtest.Status500: "500", authtest.Down: "down"}[failure], func(t *testing.T) {
 			e := newTokenEnv(t)
 			b := e.browser()
 			b.signIn()
 			before, _ := b.token()
-			e.idp.set(func(ti *tokenIdP) { ti.refreshFail = failure })
+			e.idp.SetTokens(func(tk *authtest.Tokens) { tk.RefreshFailure = failure })
 
 			// Due, but the access token still works: keep the session.
 			e.clock.Advance(4*time.Minute + 30*time.Second)
@@ -546,7 +563,7 @@ func TestRefreshIdPDown(t *testing.T) {
 			if r := b.get("/profile"); r.status != http.StatusOK {
 				t.Errorf("GET /profile: %d, want 200", r.status)
 			}
-			calls := e.idp.refreshes()
+			calls := e.idp.Refreshes()
 			if calls != 1 {
 				t.Errorf("refresh calls = %d, want 1 (then a pause before the next try)", calls)
 			}
@@ -555,19 +572,19 @@ func TestRefreshIdPDown(t *testing.T) {
 			}
 
 			// Back up: a later request refreshes.
-			e.idp.set(func(ti *tokenIdP) { ti.refreshFail = "" })
+			e.idp.SetTokens(func(tk *authtest.Tokens) { tk.RefreshFailure = authtest.OK })
 			e.clock.Advance(refreshRetryAfter)
 			after, r := b.token()
 			if !after.OK || after.Hash == before.Hash || !r.sessionSet() {
 				t.Errorf("after the IdP came back: %+v set-cookie %v, want a new token", after, r.sessionSet())
 			}
-			if n := e.idp.refreshes(); n != calls+1 {
+			if n := e.idp.Refreshes(); n != calls+1 {
 				t.Errorf("refresh calls = %d, want %d", n, calls+1)
 			}
 
 			// Down again, and now the token expires: the session can no
 			// longer be kept fresh.
-			e.idp.set(func(ti *tokenIdP) { ti.refreshFail = failure })
+			e.idp.SetTokens(func(tk *authtest.Tokens) { tk.RefreshFailure = failure })
 			e.clock.Advance(5 * time.Minute)
 			wantRefreshTokenError(t, b)
 		})
@@ -589,7 +606,7 @@ func TestRefreshSingleFlight(t *testing.T) {
 			b := e.browser()
 			b.signIn()
 			oldCookie := b.sessionCookies()
-			e.idp.set(func(ti *tokenIdP) { ti.refreshDelay = 150 * time.Millisecond })
+			e.idp.SetTokens(func(tk *authtest.Tokens) { tk.RefreshDelay = 150 * time.Millisecond })
 			e.clock.Advance(5 * time.Minute)
 
 			const n = 50
@@ -611,12 +628,12 @@ func TestRefreshSingleFlight(t *testing.T) {
 			}
 			close(start)
 			wg.Wait()
-			calls := e.idp.refreshes()
+			calls := e.idp.Refreshes()
 			t.Logf("%d concurrent requests of one session: %d refresh call(s) to the IdP", n, calls)
 			if calls != 1 {
 				t.Fatalf("refresh calls = %d, want 1", calls)
 			}
-			want := tokenHashOf(e.idp.latestAccessToken())
+			want := tokenHashOf(e.idp.LastAccessToken())
 			for i := range n {
 				if errs[i] != nil {
 					t.Fatalf("request %d: %v", i, errs[i])
@@ -637,7 +654,7 @@ func TestRefreshSingleFlight(t *testing.T) {
 			if !late.OK || late.Hash != want {
 				t.Errorf("late request: %+v, want the new token", late)
 			}
-			if calls := e.idp.refreshes(); calls != 1 {
+			if calls := e.idp.Refreshes(); calls != 1 {
 				t.Errorf("refresh calls after the late request = %d, want still 1", calls)
 			}
 			if ev := e.refreshEvents(); len(ev) != 1 {
@@ -652,8 +669,8 @@ func TestRefreshSingleFlight(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				if !strings.Contains(r.body, RefreshTokenError) || e.idp.refreshes() != 2 {
-					t.Errorf("old cookie after the grace period: %s (calls %d)", r.body, e.idp.refreshes())
+				if !strings.Contains(r.body, RefreshTokenError) || e.idp.Refreshes() != 2 {
+					t.Errorf("old cookie after the grace period: %s (calls %d)", r.body, e.idp.Refreshes())
 				}
 			}
 		})
@@ -679,7 +696,7 @@ func TestRefreshAcrossInstances(t *testing.T) {
 			b := e.browser()
 			b.signIn()
 			cookie := b.sessionCookies()
-			e.idp.set(func(ti *tokenIdP) { ti.refreshDelay = 100 * time.Millisecond })
+			e.idp.SetTokens(func(tk *authtest.Tokens) { tk.RefreshDelay = 100 * time.Millisecond })
 			e.clock.Advance(5 * time.Minute)
 
 			const n = 30
@@ -699,10 +716,10 @@ func TestRefreshAcrossInstances(t *testing.T) {
 			}
 			close(start)
 			wg.Wait()
-			if calls := e.idp.refreshes(); calls != 1 {
+			if calls := e.idp.Refreshes(); calls != 1 {
 				t.Fatalf("refresh grants = %d over two instances, want 1", calls)
 			}
-			want := tokenHashOf(e.idp.latestAccessToken())
+			want := tokenHashOf(e.idp.LastAccessToken())
 			for i := range n {
 				if errs[i] != nil {
 					t.Fatalf("request %d: %v", i, errs[i])
@@ -737,13 +754,13 @@ func TestRefreshAcrossInstances(t *testing.T) {
 			done <- tok
 		}()
 		// The waiter polls the lock; once it expires, it takes it over.
-		for e.idp.refreshes() == 0 {
+		for e.idp.Refreshes() == 0 {
 			e.clock.Advance(time.Second)
 			time.Sleep(5 * time.Millisecond)
 		}
 		tok := <-done
-		if !tok.OK || tok.Hash != tokenHashOf(e.idp.latestAccessToken()) || e.idp.refreshes() != 1 {
-			t.Errorf("after the takeover: %+v, refresh grants %d", tok, e.idp.refreshes())
+		if !tok.OK || tok.Hash != tokenHashOf(e.idp.LastAccessToken()) || e.idp.Refreshes() != 1 {
+			t.Errorf("after the takeover: %+v, refresh grants %d", tok, e.idp.Refreshes())
 		}
 	})
 }
@@ -761,7 +778,7 @@ func TestRefreshWaiterGivesUp(t *testing.T) {
 	b := e.browser()
 	b.signIn()
 	cookie := b.sessionCookies()
-	e.idp.set(func(ti *tokenIdP) { ti.refreshDelay = 300 * time.Millisecond })
+	e.idp.SetTokens(func(tk *authtest.Tokens) { tk.RefreshDelay = 300 * time.Millisecond })
 	e.clock.Advance(5 * time.Minute)
 
 	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
@@ -776,8 +793,8 @@ func TestRefreshWaiterGivesUp(t *testing.T) {
 	// The refresh went on; its result serves the next request.
 	time.Sleep(400 * time.Millisecond)
 	tok, _ := b.token()
-	if !tok.OK || tok.Hash != tokenHashOf(e.idp.latestAccessToken()) || e.idp.refreshes() != 1 {
-		t.Errorf("after the flight: %+v, calls %d", tok, e.idp.refreshes())
+	if !tok.OK || tok.Hash != tokenHashOf(e.idp.LastAccessToken()) || e.idp.Refreshes() != 1 {
+		t.Errorf("after the flight: %+v, calls %d", tok, e.idp.Refreshes())
 	}
 }
 
@@ -785,9 +802,9 @@ func TestRefreshWithoutIDTokenOrExpiresIn(t *testing.T) {
 	e := newTokenEnv(t)
 	b := e.browser()
 	b.signIn()
-	e.idp.set(func(ti *tokenIdP) { ti.noIDToken = true })
+	e.idp.SetTokens(func(tk *authtest.Tokens) { tk.NoRefreshIDToken = true })
 	e.clock.Advance(5 * time.Minute)
-	if tok, _ := b.token(); !tok.OK || e.idp.refreshes() != 1 {
+	if tok, _ := b.token(); !tok.OK || e.idp.Refreshes() != 1 {
 		t.Fatalf("refresh without id_token: %+v; log:\n%s", tok, e.logs.String())
 	}
 	if calls := e.refreshJWTCalls(); len(calls) != 1 || calls[0].Profile != nil || calls[0].Account.IDToken == "" {
@@ -795,7 +812,7 @@ func TestRefreshWithoutIDTokenOrExpiresIn(t *testing.T) {
 	}
 
 	// No expires_in: the expiry comes from introspection's exp.
-	e.idp.set(func(ti *tokenIdP) { ti.noExpiresIn = true })
+	e.idp.SetTokens(func(tk *authtest.Tokens) { tk.OmitExpiresIn = true })
 	e.clock.Advance(5 * time.Minute)
 	tok, _ := b.token()
 	if got, want := tok.Expires, e.clock.Now().Add(5*time.Minute).Unix(); !tok.OK || got != want {
@@ -865,4 +882,10 @@ func TestRecordKeepsAccessTokenIssued(t *testing.T) {
 	if !out.AccessTokenIssued.Equal(now) || !out.AccessTokenExpires.Equal(now.Add(time.Minute)) {
 		t.Errorf("round trip: issued %v expires %v", out.AccessTokenIssued, out.AccessTokenExpires)
 	}
+}
+
+// tokenHashOf is how the test app shows an access token without showing it.
+func tokenHashOf(s string) string {
+	sum := sha256.Sum256([]byte(s))
+	return hex.EncodeToString(sum[:8])
 }

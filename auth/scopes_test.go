@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/signet-auth/signet/auth/authtest"
 )
 
 // sessionScopes returns session.scopes as one string.
@@ -32,7 +34,7 @@ func TestScopesFromIntrospection(t *testing.T) {
 	if got, want := sessionScopes(t, b), "openid profile email read:reports"; got != want {
 		t.Errorf("session.scopes = %q, want %q (from introspection)", got, want)
 	}
-	if n := e.idp.introspections(); n != 1 {
+	if n := e.idp.Hits(authtest.Introspection); n != 1 {
 		t.Fatalf("introspection calls after sign-in = %d, want 1", n)
 	}
 	tok, _ := b.token()
@@ -42,27 +44,27 @@ func TestScopesFromIntrospection(t *testing.T) {
 	// Reading the session costs nothing: the scopes are in the session.
 	b.session()
 	b.get("/reports")
-	if n := e.idp.introspections(); n != 1 {
+	if n := e.idp.Hits(authtest.Introspection); n != 1 {
 		t.Errorf("introspection calls after reads = %d, want 1", n)
 	}
 
 	// Introspect caches until exp: asking twice about the token calls the
 	// IdP once (here: not at all, sign-in asked already).
-	at := Secret(e.idp.latestAccessToken())
+	at := Secret(e.idp.LastAccessToken())
 	for range 2 {
 		in, err := e.auth.Introspect(context.Background(), "oidc", at)
 		if err != nil {
 			t.Fatal(err)
 		}
 		if !in.Active || in.Scope != "openid profile email read:reports" || in.Subject != "user-ada" ||
-			in.ClientID != e.idp.idp.ClientID || !in.Expires.Equal(e.clock.Now().Add(5*time.Minute)) {
+			in.ClientID != e.idp.ClientID || !in.Expires.Equal(e.clock.Now().Add(5*time.Minute)) {
 			t.Errorf("Introspect = %+v", in)
 		}
 		if got := in.Scopes(); len(got) != 4 {
 			t.Errorf("Scopes() = %v", got)
 		}
 	}
-	if n := e.idp.introspections(); n != 1 {
+	if n := e.idp.Hits(authtest.Introspection); n != 1 {
 		t.Errorf("introspection calls after two Introspect = %d, want 1", n)
 	}
 
@@ -74,7 +76,7 @@ func TestScopesFromIntrospection(t *testing.T) {
 			t.Errorf("Introspect(unknown) = %+v, %v; want inactive", in, err)
 		}
 	}
-	if n := e.idp.introspections(); n != 2 {
+	if n := e.idp.Hits(authtest.Introspection); n != 2 {
 		t.Errorf("introspection calls = %d, want 2", n)
 	}
 
@@ -84,12 +86,12 @@ func TestScopesFromIntrospection(t *testing.T) {
 	if err != nil || in.Active {
 		t.Errorf("Introspect after exp = %+v, %v; want a new call answering inactive", in, err)
 	}
-	if n := e.idp.introspections(); n != 3 {
+	if n := e.idp.Hits(authtest.Introspection); n != 3 {
 		t.Errorf("introspection calls = %d, want 3", n)
 	}
 
 	// A refresh learns the new token's scopes.
-	e.idp.set(func(ti *tokenIdP) { ti.scope = "openid profile" })
+	e.idp.SetTokens(func(tk *authtest.Tokens) { tk.Scope = "openid profile" })
 	b.session()
 	if got, want := sessionScopes(t, b), "openid profile"; got != want {
 		t.Errorf("session.scopes after refresh = %q, want %q", got, want)
@@ -112,12 +114,10 @@ func TestIntrospectionClientAuth(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(fmt.Sprint(tt.methods), func(t *testing.T) {
 			e := newTokenEnv(t)
-			e.idp.set(func(ti *tokenIdP) { ti.introMethods = tt.methods })
+			e.idp.SetTokens(func(tk *authtest.Tokens) { tk.IntrospectionAuthMethods = tt.methods })
 			b := e.browser()
 			b.signIn()
-			e.idp.mu.Lock()
-			got := e.idp.introspectAuth
-			e.idp.mu.Unlock()
+			got := e.idp.IntrospectionAuth()
 			if len(got) != 1 || got[0] != tt.want {
 				t.Errorf("introspection client authentication = %v, want [%s]", got, tt.want)
 			}
@@ -130,7 +130,7 @@ func TestIntrospectionClientAuth(t *testing.T) {
 
 func TestIntrospectionInactiveMeansNoScopes(t *testing.T) {
 	e := newTokenEnv(t)
-	e.idp.set(func(ti *tokenIdP) { ti.introActive = false })
+	e.idp.SetTokens(func(tk *authtest.Tokens) { tk.IntrospectionInactive = true })
 	b := e.browser()
 	b.signIn()
 	if s := sessionScopes(t, b); s != "" {
@@ -154,13 +154,15 @@ func TestScopesWithoutIntrospection(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			e := newTokenEnv(t)
-			e.idp.set(func(ti *tokenIdP) { ti.introspect, ti.respScope = false, tt.respScope })
+			e.idp.SetTokens(func(tk *authtest.Tokens) {
+				tk.Introspection, tk.ResponseScope, tk.OmitResponseScope = false, tt.respScope, tt.respScope == ""
+			})
 			b := e.browser()
 			b.signIn()
 			if got := sessionScopes(t, b); got != tt.want {
 				t.Errorf("session.scopes = %q, want %q", got, tt.want)
 			}
-			if n := e.idp.introspections(); n != 0 {
+			if n := e.idp.Hits(authtest.Introspection); n != 0 {
 				t.Errorf("introspection calls = %d, want 0", n)
 			}
 		})
@@ -171,7 +173,7 @@ func TestScopesFromJWTAccessToken(t *testing.T) {
 	const full = "openid profile email read:reports"
 	tests := []struct {
 		name   string
-		format string
+		format authtest.AccessTokenFormat
 		typ    string
 		badSig bool
 		// want are the session's scopes; introspected says whether
@@ -179,28 +181,31 @@ func TestScopesFromJWTAccessToken(t *testing.T) {
 		want         string
 		introspected bool
 	}{
-		{"scope claim", "jwt-scope", "at+jwt", false, full, false},
-		{"scp array", "jwt-scp-array", "at+jwt", false, full, false},
-		{"scp string", "jwt-scp-string", "at+jwt", false, full, false},
-		{"typ application/at+jwt", "jwt-scope", "application/at+jwt", false, full, false},
-		{"typ JWT (Keycloak, Entra ID)", "jwt-scope", "JWT", false, full, false},
-		{"no scope claim: introspection", "jwt-none", "at+jwt", false, full, true},
-		{"bad signature: introspection", "jwt-scope", "at+jwt", true, full, true},
-		{"typ logout+jwt: not an access token", "jwt-scope", "logout+jwt", false, full, true},
+		{"scope claim", authtest.JWTScope, "at+jwt", false, full, false},
+		{"scp array", authtest.JWTScpArray, "at+jwt", false, full, false},
+		{"scp string", authtest.JWTScpString, "at+jwt", false, full, false},
+		{"typ application/at+jwt", authtest.JWTScope, "application/at+jwt", false, full, false},
+		{"typ JWT (Keycloak, Entra ID)", authtest.JWTScope, "JWT", false, full, false},
+		{"no scope claim: introspection", authtest.JWTNoScope, "at+jwt", false, full, true},
+		{"bad signature: introspection", authtest.JWTScope, "at+jwt", true, full, true},
+		{"typ logout+jwt: not an access token", authtest.JWTScope, "logout+jwt", false, full, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			e := newTokenEnv(t)
-			e.idp.set(func(ti *tokenIdP) {
-				ti.atFormat, ti.atTyp, ti.atBadSig = tt.format, tt.typ, tt.badSig
-				ti.noExpiresIn = true // the expiry comes from the token's exp
+			e.idp.SetTokens(func(tk *authtest.Tokens) {
+				tk.Format, tk.JWTType = tt.format, tt.typ
+				if tt.badSig {
+					tk.JWTSign = authtest.BadSignature
+				}
+				tk.OmitExpiresIn = true // the expiry comes from the token's exp
 			})
 			b := e.browser()
 			b.signIn()
 			if got := sessionScopes(t, b); got != tt.want {
 				t.Errorf("session.scopes = %q, want %q", got, tt.want)
 			}
-			if got := e.idp.introspections() > 0; got != tt.introspected {
+			if got := e.idp.Hits(authtest.Introspection) > 0; got != tt.introspected {
 				t.Errorf("introspected = %v, want %v", got, tt.introspected)
 			}
 			tok, _ := b.token()
@@ -306,7 +311,7 @@ func TestRequireScopes(t *testing.T) {
 
 func TestRequireScopesOneMissing(t *testing.T) {
 	e := newTokenEnv(t)
-	e.idp.set(func(ti *tokenIdP) { ti.scope = "openid profile email" })
+	e.idp.SetTokens(func(tk *authtest.Tokens) { tk.Scope = "openid profile email" })
 	b := e.browser()
 	b.signIn()
 	r := b.get("/reports")
@@ -332,8 +337,8 @@ func TestUserinfoAtSignIn(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			e := newTokenEnv(t, func(c *Config) { c.Providers[0].Userinfo = true })
-			e.idp.set(func(ti *tokenIdP) { ti.atFormat = "passthrough" })
-			e.idp.idp.SetUserinfo(tt.edit)
+			// The IdP's userinfo knows every access token it issued.
+			e.idp.SetUserinfo(tt.edit)
 			b := e.browser()
 			authorize := b.get("/api/auth/signin/oidc")
 			callback := b.get(authorize.header.Get("Location"))
@@ -369,7 +374,7 @@ func TestAccessTokenAndEndpoints(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if ep.Userinfo != e.idp.idp.Issuer+"/userinfo" || ep.Introspection != e.idp.srv.URL+"/introspect" || ep.Issuer != e.idp.idp.Issuer {
+	if ep.Userinfo != e.idp.Issuer+"/userinfo" || ep.Introspection != e.idp.Endpoint(authtest.Introspection) || ep.Issuer != e.idp.Issuer {
 		t.Errorf("Endpoints = %+v", ep)
 	}
 	_, err = e.auth.Endpoints(context.Background(), "nope")
@@ -378,7 +383,7 @@ func TestAccessTokenAndEndpoints(t *testing.T) {
 		t.Errorf("Endpoints(unknown) error = %v", err)
 	}
 	e2 := newTokenEnv(t)
-	e2.idp.set(func(ti *tokenIdP) { ti.introspect = false })
+	e2.idp.SetTokens(func(tk *authtest.Tokens) { tk.Introspection = false })
 	if _, err := e2.auth.Introspect(context.Background(), "oidc", "x"); !errors.Is(err, ErrNoIntrospection) {
 		t.Errorf("Introspect without endpoint: %v", err)
 	}

@@ -294,7 +294,7 @@ func TestSessionStreamRefreshFailsForGood(t *testing.T) {
 		}
 	}()
 	eventually(t, "the stream registered", func() bool { return e.auth.streams.count() == 1 })
-	e.idp.set(func(ti *tokenIdP) { ti.refreshFail = "invalid_grant" })
+	e.idp.SetTokens(func(tk *authtest.Tokens) { tk.RefreshFailure = authtest.InvalidGrant })
 	e.clock.Advance(5 * time.Minute)
 	b.session()
 	s.waitSignout(t, "a refresh refused for good")

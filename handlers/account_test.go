@@ -165,7 +165,7 @@ func TestAccountRoutes(t *testing.T) {
 		},
 		noBody: []string{`id="reports-section"`, "access-"},
 	}, resp, body)
-	for _, s := range app.idp.issued() {
+	for _, s := range issued(app.idp) {
 		if strings.Contains(body, s) {
 			t.Errorf("the account page contains a token or code the IdP issued: %.20s…", s)
 		}

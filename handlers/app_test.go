@@ -11,16 +11,17 @@ import (
 	"testing"
 
 	"github.com/signet-auth/signet/auth"
+	"github.com/signet-auth/signet/auth/authtest"
 	"github.com/signet-auth/signet/internal/testlog"
 )
 
 // testApp is the app's real handler (New) with a real auth.Auth signing in
-// at a fakeIdP, served on 127.0.0.1.
+// at auth's fake IdP, served on 127.0.0.1.
 type testApp struct {
 	t    *testing.T
 	srv  *httptest.Server
 	auth *auth.Auth
-	idp  *fakeIdP
+	idp  *authtest.IdP
 	logs *testlog.Buffer
 }
 
@@ -35,11 +36,11 @@ func newTestApp(t *testing.T, opts testAppOptions) *testApp {
 	t.Helper()
 	idp := newFakeIdP(t, map[string]any{
 		"name": "Ada Lovelace", "given_name": "Ada", "family_name": "Lovelace", "email": "ada@example.com",
-	})
-	providers := []*auth.Provider{auth.NewProvider("test", "Test IdP", idp.issuer(), idp.clientID, idp.secret)}
+	}, false)
+	providers := []*auth.Provider{auth.NewProvider("test", "Test IdP", idp.Issuer, idp.ClientID, idp.ClientSecret)}
 	for i := range opts.providers {
 		id := string(rune('a' + i))
-		providers = append(providers, auth.NewProvider("other-"+id, "Other "+id, idp.issuer(), idp.clientID, idp.secret))
+		providers = append(providers, auth.NewProvider("other-"+id, "Other "+id, idp.Issuer, idp.ClientID, idp.ClientSecret))
 	}
 	logs := &testlog.Buffer{}
 	log := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))

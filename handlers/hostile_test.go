@@ -151,10 +151,10 @@ const maxAllocPerRequest = 2 << 20
 // answer), never a 5xx, with a bounded header block, and the heap stays
 // flat over many rounds.
 func TestHostileInputsEveryRoute(t *testing.T) {
-	idp := newFakeIdP(t, map[string]any{"name": "Ada Lovelace"})
+	idp := newFakeIdP(t, map[string]any{"name": "Ada Lovelace"}, false)
 	log := slog.New(slog.DiscardHandler)
 	a, err := auth.New(auth.Config{
-		Providers: []*auth.Provider{auth.NewProvider("test", "Test IdP", idp.issuer(), idp.clientID, idp.secret)},
+		Providers: []*auth.Provider{auth.NewProvider("test", "Test IdP", idp.Issuer, idp.ClientID, idp.ClientSecret)},
 		Secrets:   []string{"test-secret-test-secret-test-secret-0123456789"},
 		Callbacks: AuthCallbacks(),
 		Pages:     AuthPages(),
@@ -192,7 +192,7 @@ func TestHostileInputsEveryRoute(t *testing.T) {
 			targets = append(targets, target{p, http.MethodPost, path})
 		}
 	}
-	inputs := hostileInputs(idp.issuer())
+	inputs := hostileInputs(idp.Issuer)
 
 	round := func(check bool) {
 		for _, tg := range targets {

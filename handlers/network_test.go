@@ -2,7 +2,6 @@ package handlers
 
 import (
 	"bytes"
-	"encoding/json"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -13,74 +12,44 @@ import (
 	"time"
 
 	"github.com/signet-auth/signet/auth"
+	"github.com/signet-auth/signet/auth/authtest"
 	"github.com/signet-auth/signet/internal/testlog"
 )
 
-// hangingIdP wraps a fakeIdP: each endpoint can be told to hang (answer
-// nothing until the caller gives up), and it adds a userinfo endpoint for
-// the account page.
+// hangingIdP is auth's fake IdP, with a userinfo endpoint for the account
+// page, whose endpoints can be told to hang (answer nothing until the
+// caller gives up), by path.
 type hangingIdP struct {
-	*fakeIdP
-	mu      sync.Mutex
-	hang    map[string]bool // by path
-	hits    map[string]int
-	release chan struct{}
+	*authtest.IdP
 }
 
 func newHangingIdP(t *testing.T) *hangingIdP {
 	t.Helper()
-	p := &hangingIdP{
-		fakeIdP: newFakeIdP(t, map[string]any{"name": "Ada Lovelace", "given_name": "Ada", "family_name": "Lovelace", "email": "ada@example.com"}),
-		hang:    map[string]bool{},
-		hits:    map[string]int{},
-		release: make(chan struct{}),
-	}
-	// Runs before the server's Close (cleanups run last-in first-out), so a
-	// handler still hanging lets go.
-	t.Cleanup(func() { close(p.release) })
-	inner := p.srv.Config.Handler
-	p.srv.Config.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		p.mu.Lock()
-		p.hits[r.URL.Path]++
-		hang := p.hang[r.URL.Path]
-		p.mu.Unlock()
-		if hang {
-			select {
-			case <-r.Context().Done():
-			case <-p.release:
-			}
-			return
-		}
-		switch r.URL.Path {
-		case "/.well-known/openid-configuration":
-			rec := httptest.NewRecorder()
-			inner.ServeHTTP(rec, r)
-			var doc map[string]any
-			if err := json.Unmarshal(rec.Body.Bytes(), &doc); err != nil {
-				http.Error(w, err.Error(), http.StatusInternalServerError)
-				return
-			}
-			doc["userinfo_endpoint"] = p.issuer() + "/userinfo"
-			writeTestJSON(w, doc)
-		case "/userinfo":
-			writeTestJSON(w, map[string]any{"sub": "user-1", "email": "ada@example.com"})
-		default:
-			inner.ServeHTTP(w, r)
-		}
-	})
-	return p
+	return &hangingIdP{newFakeIdP(t, map[string]any{"name": "Ada Lovelace", "given_name": "Ada", "family_name": "Lovelace", "email": "ada@example.com"}, true)}
+}
+
+// endpointAt names the IdP's endpoint at path.
+var endpointAt = map[string]authtest.Endpoint{
+	authtest.DiscoveryPath: authtest.Discovery,
+	authtest.JWKSPath:      authtest.JWKS,
+	authtest.TokenPath:     authtest.Token,
+	authtest.UserinfoPath:  authtest.Userinfo,
 }
 
 func (p *hangingIdP) setHang(path string, on bool) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.hang[path] = on
+	ep, ok := endpointAt[path]
+	if !ok {
+		panic("no endpoint at " + path)
+	}
+	f := authtest.OK
+	if on {
+		f = authtest.Hang
+	}
+	p.Fail(ep, f)
 }
 
 func (p *hangingIdP) hitCount(path string) int {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.hits[path]
+	return p.Hits(endpointAt[path])
 }
 
 // idpTimeout bounds auth's calls to the IdP in these tests.
@@ -101,7 +70,7 @@ func newHangingApp(t *testing.T, idp *hangingIdP) *testApp {
 	transport := &http.Transport{}
 	t.Cleanup(transport.CloseIdleConnections)
 	a, err := auth.New(auth.Config{
-		Providers:  []*auth.Provider{auth.NewProvider("test", "Test IdP", idp.issuer(), idp.clientID, idp.secret)},
+		Providers:  []*auth.Provider{auth.NewProvider("test", "Test IdP", idp.Issuer, idp.ClientID, idp.ClientSecret)},
 		Secrets:    []string{"test-secret-test-secret-test-secret-0123456789"},
 		Callbacks:  AuthCallbacks(),
 		Pages:      AuthPages(),
@@ -113,7 +82,7 @@ func newHangingApp(t *testing.T, idp *hangingIdP) *testApp {
 	}
 	srv := httptest.NewServer(New(Deps{Auth: a, Logger: log}))
 	t.Cleanup(srv.Close)
-	return &testApp{t: t, srv: srv, auth: a, idp: idp.fakeIdP, logs: logs}
+	return &testApp{t: t, srv: srv, auth: a, idp: idp.IdP, logs: logs}
 }
 
 // settledGoroutines waits until the goroutine count is at most limit or

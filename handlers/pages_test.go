@@ -16,9 +16,9 @@ import (
 // assets.
 func TestAuthPagesOnTheirOwn(t *testing.T) {
 	t.Parallel()
-	idp := newFakeIdP(t, nil)
+	idp := newFakeIdP(t, nil, false)
 	a, err := auth.New(auth.Config{
-		Providers: []*auth.Provider{auth.NewProvider("test", "Test IdP", idp.issuer(), idp.clientID, idp.secret)},
+		Providers: []*auth.Provider{auth.NewProvider("test", "Test IdP", idp.Issuer, idp.ClientID, idp.ClientSecret)},
 		Secrets:   []string{"test-secret-test-secret-test-secret-0123456789"},
 		Pages:     AuthPages(),
 	})

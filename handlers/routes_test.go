@@ -323,7 +323,7 @@ func TestSignOut(t *testing.T) {
 	_, profile := app.get(c, "/profile", nil)
 	token := hiddenValue(t, profile, "csrfToken")
 	resp, body := app.do(c, "POST", "/api/auth/signout", nil, url.Values{"csrfToken": {token}})
-	if loc := resp.Header.Get("Location"); !strings.HasPrefix(loc, app.idp.issuer()+"/logout?") {
+	if loc := resp.Header.Get("Location"); !strings.HasPrefix(loc, app.idp.Issuer+"/logout?") {
 		t.Fatalf("sign-out went to %q, want the IdP's end_session endpoint", loc)
 	}
 	resp, body = app.follow(c, resp, body)

@@ -5,7 +5,10 @@
 // JWKS, authorize (which redirects back at once with a code, as if the user
 // had signed in), token (client_secret_basic or client_secret_post, PKCE
 // S256, single-use codes), userinfo, end_session and back-channel logout
-// tokens.
+// tokens. Tokens sets how it issues access tokens (lifetime, opaque or JWT
+// with a scope, the response's scope), refresh tokens (rotated or not, a
+// refresh that fails or answers late) and whether it serves token
+// introspection.
 //
 // It can also misbehave on purpose, as the OpenID Foundation's relying-party
 // conformance tests do: edit the ID token's claims before signing (wrong
@@ -41,24 +44,26 @@ type Endpoint string
 
 // The IdP's endpoints.
 const (
-	Discovery  Endpoint = "discovery"
-	JWKS       Endpoint = "jwks"
-	Authorize  Endpoint = "authorize"
-	Token      Endpoint = "token"
-	Userinfo   Endpoint = "userinfo"
-	EndSession Endpoint = "end_session"
-	Revocation Endpoint = "revocation"
+	Discovery     Endpoint = "discovery"
+	JWKS          Endpoint = "jwks"
+	Authorize     Endpoint = "authorize"
+	Token         Endpoint = "token"
+	Userinfo      Endpoint = "userinfo"
+	EndSession    Endpoint = "end_session"
+	Revocation    Endpoint = "revocation"
+	Introspection Endpoint = "introspection"
 )
 
 // Paths of the endpoints, under the issuer URL.
 const (
-	DiscoveryPath  = "/.well-known/openid-configuration"
-	JWKSPath       = "/jwks"
-	AuthorizePath  = "/authorize"
-	TokenPath      = "/token"
-	UserinfoPath   = "/userinfo"
-	EndSessionPath = "/logout"
-	RevocationPath = "/revoke"
+	DiscoveryPath     = "/.well-known/openid-configuration"
+	JWKSPath          = "/jwks"
+	AuthorizePath     = "/authorize"
+	TokenPath         = "/token"
+	UserinfoPath      = "/userinfo"
+	EndSessionPath    = "/logout"
+	RevocationPath    = "/revoke"
+	IntrospectionPath = "/introspect"
 )
 
 // Failure is how an endpoint misbehaves.
@@ -77,6 +82,9 @@ const (
 	// Hang never answers: the request stays open until the client gives up
 	// or the IdP is closed.
 	Hang
+	// InvalidGrant answers 400 with the OAuth error invalid_grant, as a
+	// token endpoint does for a refresh token it no longer honours.
+	InvalidGrant
 )
 
 // SignMode is how a JWT is signed.
@@ -113,6 +121,8 @@ type Options struct {
 	User map[string]any
 	// NoEndSession leaves end_session_endpoint out of discovery.
 	NoEndSession bool
+	// NoUserinfo leaves userinfo_endpoint out of discovery.
+	NoUserinfo bool
 	// OmitKID serves the signing key without a kid and signs without one.
 	OmitKID bool
 	// TokenAuthMethods is discovery's token_endpoint_auth_methods_supported.
@@ -121,15 +131,9 @@ type Options struct {
 	// Listener serves the IdP instead of a fresh one on 127.0.0.1:0, e.g. to
 	// bring an IdP up at an address a relying party already knows.
 	Listener net.Listener
-	// AccessTokenTTL is the access tokens' lifetime (expires_in). Default
-	// one hour; negative leaves expires_in out, so the token never looks
-	// due for a refresh.
-	AccessTokenTTL time.Duration
-	// NoRefreshToken leaves refresh_token out of token responses.
-	NoRefreshToken bool
-	// RotateRefreshTokens issues a new refresh token on every refresh and
-	// retires the old one.
-	RotateRefreshTokens bool
+	// Tokens is how the token endpoint issues tokens; SetTokens changes
+	// it later.
+	Tokens Tokens
 }
 
 // Default client and user.
@@ -187,17 +191,18 @@ type IdP struct {
 	sign         SignMode
 	authzError   string
 	noEndSession bool
+	noUserinfo   bool
 	revoked      []string // tokens revoked at the revocation endpoint
 	authMethods  []string
 	extraAlgs    []string
-	ttl          time.Duration
-	noRefresh    bool
-	rotateRT     bool
-	refreshes    map[string]map[string]any // live refresh token → user claims
+	tokens       Tokens
+	refreshes    map[string]grant // live refresh token → what it grants
 	failures     map[Endpoint]Failure
 	hits         map[Endpoint]int
 	codes        map[string]*pending
-	access       map[string]map[string]any // access token → userinfo claims
+	access       map[string]accessToken
+	lastAccess   string
+	introAuth    []string // client authentication of each introspection
 	logins       []Login
 	logouts      []LogoutCall
 	seq          int
@@ -208,6 +213,13 @@ type pending struct {
 	clientID, redirectURI, challenge, method, nonce, state, scope string
 	user                                                          map[string]any
 	used                                                          bool
+}
+
+// grant is what a refresh token stands for: the user's claims (sid
+// included) and the requested scope.
+type grant struct {
+	user  map[string]any
+	scope string
 }
 
 // New starts an IdP and closes it when the test ends.
@@ -228,15 +240,14 @@ func Start(opts Options) *IdP {
 		omitKID:      opts.OmitKID,
 		user:         opts.User,
 		noEndSession: opts.NoEndSession,
+		noUserinfo:   opts.NoUserinfo,
 		authMethods:  opts.TokenAuthMethods,
-		ttl:          opts.AccessTokenTTL,
-		noRefresh:    opts.NoRefreshToken,
-		rotateRT:     opts.RotateRefreshTokens,
-		refreshes:    map[string]map[string]any{},
+		tokens:       opts.Tokens,
+		refreshes:    map[string]grant{},
 		failures:     map[Endpoint]Failure{},
 		hits:         map[Endpoint]int{},
 		codes:        map[string]*pending{},
-		access:       map[string]map[string]any{},
+		access:       map[string]accessToken{},
 	}
 	if idp.ClientID == "" {
 		idp.ClientID = DefaultClientID
@@ -249,9 +260,6 @@ func Start(opts Options) *IdP {
 	}
 	if idp.user == nil {
 		idp.user = DefaultUser()
-	}
-	if idp.ttl == 0 {
-		idp.ttl = time.Hour
 	}
 	if len(idp.authMethods) == 0 {
 		idp.authMethods = []string{"client_secret_basic", "client_secret_post"}
@@ -267,6 +275,7 @@ func Start(opts Options) *IdP {
 	mux.Handle(path+UserinfoPath, idp.endpoint(Userinfo, idp.handleUserinfo))
 	mux.Handle(path+EndSessionPath, idp.endpoint(EndSession, idp.handleEndSession))
 	mux.Handle("POST "+path+RevocationPath, idp.endpoint(Revocation, idp.handleRevocation))
+	mux.Handle("POST "+path+IntrospectionPath, idp.endpoint(Introspection, idp.handleIntrospection))
 
 	if opts.Listener != nil {
 		idp.srv = &httptest.Server{Listener: opts.Listener, Config: &http.Server{Handler: mux}}
@@ -311,6 +320,8 @@ func (idp *IdP) Endpoint(ep Endpoint) string {
 		return idp.Issuer + EndSessionPath
 	case Revocation:
 		return idp.Issuer + RevocationPath
+	case Introspection:
+		return idp.Issuer + IntrospectionPath
 	}
 	return ""
 }
@@ -442,31 +453,38 @@ func (idp *IdP) endpoint(ep Endpoint, h http.HandlerFunc) http.Handler {
 		idp.hits[ep]++
 		f := idp.failures[ep]
 		idp.mu.Unlock()
-		switch f {
-		case Down:
-			if hj, ok := w.(http.Hijacker); ok {
-				if conn, _, err := hj.Hijack(); err == nil {
-					_ = conn.Close()
-					return
-				}
-			}
-			http.Error(w, "down", http.StatusBadGateway)
-		case Status500:
-			w.Header().Set("Content-Type", "application/json")
-			w.WriteHeader(http.StatusInternalServerError)
-			_, _ = w.Write([]byte(`{"error":"server_error"}`))
-		case Garbage:
-			w.Header().Set("Content-Type", "application/json")
-			_, _ = w.Write([]byte("<html>not json{\"issuer\":"))
-		case Hang:
-			select {
-			case <-r.Context().Done():
-			case <-idp.quit:
-			}
-		default:
-			h(w, r)
-		}
+		fail(w, r, f, idp.quit, func() { h(w, r) })
 	})
+}
+
+// fail answers as f, or calls ok when f is OK.
+func fail(w http.ResponseWriter, r *http.Request, f Failure, quit <-chan struct{}, ok func()) {
+	switch f {
+	case Down:
+		if hj, ok := w.(http.Hijacker); ok {
+			if conn, _, err := hj.Hijack(); err == nil {
+				_ = conn.Close()
+				return
+			}
+		}
+		http.Error(w, "down", http.StatusBadGateway)
+	case Status500:
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusInternalServerError)
+		_, _ = w.Write([]byte(`{"error":"server_error"}`))
+	case Garbage:
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write([]byte("<html>not json{\"issuer\":"))
+	case Hang:
+		select {
+		case <-r.Context().Done():
+		case <-quit:
+		}
+	case InvalidGrant:
+		tokenError(w, http.StatusBadRequest, "invalid_grant", "")
+	default:
+		ok()
+	}
 }
 
 func (idp *IdP) handleDiscovery(w http.ResponseWriter, _ *http.Request) {
@@ -476,7 +494,6 @@ func (idp *IdP) handleDiscovery(w http.ResponseWriter, _ *http.Request) {
 		"issuer":                                idp.Issuer,
 		"authorization_endpoint":                idp.Endpoint(Authorize),
 		"token_endpoint":                        idp.Endpoint(Token),
-		"userinfo_endpoint":                     idp.Endpoint(Userinfo),
 		"jwks_uri":                              idp.Endpoint(JWKS),
 		"response_types_supported":              []string{"code"},
 		"subject_types_supported":               []string{"public"},
@@ -490,10 +507,19 @@ func (idp *IdP) handleDiscovery(w http.ResponseWriter, _ *http.Request) {
 		"frontchannel_logout_supported":         true,
 		"frontchannel_logout_session_supported": true,
 	}
+	if !idp.noUserinfo {
+		doc["userinfo_endpoint"] = idp.Endpoint(Userinfo)
+	}
 	if !idp.noEndSession {
 		doc["end_session_endpoint"] = idp.Endpoint(EndSession)
 	}
 	doc["revocation_endpoint"] = idp.Endpoint(Revocation)
+	if idp.tokens.Introspection {
+		doc["introspection_endpoint"] = idp.Endpoint(Introspection)
+		if idp.tokens.IntrospectionAuthMethods != nil {
+			doc["introspection_endpoint_auth_methods_supported"] = idp.tokens.IntrospectionAuthMethods
+		}
+	}
 	idp.mu.Unlock()
 	writeJSON(w, http.StatusOK, doc)
 }
@@ -610,12 +636,15 @@ func (idp *IdP) handleToken(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
-	access, refresh := "at-"+randomHex(24), "rt-"+randomHex(24)
+	refresh := "rt-" + randomHex(24)
 	idp.mu.Lock()
 	idp.seq++
 	sid := fmt.Sprintf("sid-%d-%s", idp.seq, randomHex(4))
 	edit, mode := idp.claims, idp.sign
 	idp.mu.Unlock()
+	user := copyMap(p.user)
+	user["sid"] = sid
+	access, out := idp.issue(grant{user: user, scope: p.scope})
 
 	now := idp.now()
 	claims := copyMap(p.user)
@@ -633,83 +662,84 @@ func (idp *IdP) handleToken(w http.ResponseWriter, r *http.Request) {
 		edit(claims)
 	}
 	idToken := idp.SignJWT(claims, mode, "JWT")
+	out["id_token"] = idToken
 
 	idp.mu.Lock()
-	idp.access[access] = copyMap(p.user)
-	if idp.noRefresh {
+	if idp.tokens.NoRefreshToken {
 		refresh = ""
 	} else {
-		user := copyMap(p.user)
-		user["sid"] = sid
-		idp.refreshes[refresh] = user
+		idp.refreshes[refresh] = grant{user: user, scope: p.scope}
+		out["refresh_token"] = refresh
 	}
 	idp.logins = append(idp.logins, Login{
 		Code: code, Nonce: p.nonce, State: p.state, SID: sid, Subject: fmt.Sprint(p.user["sub"]),
 		RedirectURI: p.redirectURI, Scope: p.scope,
 		IDToken: idToken, AccessToken: access, RefreshToken: refresh,
 	})
-	out := idp.tokenResponse(access, refresh, idToken, p.scope)
 	idp.mu.Unlock()
 	writeJSON(w, http.StatusOK, out)
-}
-
-// tokenResponse is a token endpoint answer; idp.mu is held.
-func (idp *IdP) tokenResponse(access, refresh, idToken, scope string) map[string]any {
-	out := map[string]any{"access_token": access, "token_type": "Bearer", "scope": scope}
-	if idp.ttl > 0 {
-		out["expires_in"] = int(idp.ttl / time.Second)
-	}
-	if refresh != "" {
-		out["refresh_token"] = refresh
-	}
-	if idToken != "" {
-		out["id_token"] = idToken
-	}
-	return out
 }
 
 // handleRefresh serves the refresh_token grant: a new access token and ID
 // token (same sub and sid, no nonce), and with RotateRefreshTokens a new
-// refresh token that retires the old one.
+// refresh token that retires the old one. Tokens.RefreshFailure and
+// Tokens.RefreshDelay make it fail or answer late.
 func (idp *IdP) handleRefresh(w http.ResponseWriter, r *http.Request) {
+	idp.mu.Lock()
+	idp.refreshCount++
+	failure, delay := idp.tokens.RefreshFailure, idp.tokens.RefreshDelay
+	idp.mu.Unlock()
+	if delay > 0 {
+		t := time.NewTimer(delay)
+		select {
+		case <-t.C:
+		case <-idp.quit:
+			t.Stop()
+		}
+	}
+	fail(w, r, failure, idp.quit, func() { idp.refresh(w, r) })
+}
+
+func (idp *IdP) refresh(w http.ResponseWriter, r *http.Request) {
 	old := r.PostForm.Get("refresh_token")
 	idp.mu.Lock()
-	user, ok := idp.refreshes[old]
-	edit, mode := idp.claims, idp.sign
-	idp.mu.Unlock()
+	g, ok := idp.refreshes[old]
 	if !ok {
+		idp.mu.Unlock()
 		tokenError(w, http.StatusBadRequest, "invalid_grant", "unknown refresh token")
 		return
 	}
-	now := idp.now()
-	access := "at-" + randomHex(24)
-	claims := copyMap(user)
-	claims["iss"] = idp.Issuer
-	claims["aud"] = idp.ClientID
-	claims["iat"] = now.Unix()
-	claims["exp"] = now.Add(time.Hour).Unix()
-	claims["at_hash"] = atHash(access)
-	if edit != nil {
-		edit(claims)
-	}
-	idToken := idp.SignJWT(claims, mode, "JWT")
-	idp.mu.Lock()
-	refresh := old
-	if idp.rotateRT {
-		delete(idp.refreshes, old)
-		refresh = "rt-" + randomHex(24)
-		idp.refreshes[refresh] = user
-	}
-	userClaims := copyMap(user)
-	delete(userClaims, "sid")
-	idp.access[access] = userClaims
-	idp.refreshCount++
-	out := idp.tokenResponse(access, refresh, idToken, "openid profile email")
+	edit, mode, tokens := idp.claims, idp.sign, idp.tokens
 	idp.mu.Unlock()
+	access, out := idp.issue(g)
+	idp.mu.Lock()
+	if tokens.RotateRefreshTokens {
+		delete(idp.refreshes, old)
+		rt := "rt-" + randomHex(24)
+		idp.refreshes[rt] = g
+		out["refresh_token"] = rt
+	} else {
+		out["refresh_token"] = old
+	}
+	idp.mu.Unlock()
+	if !tokens.NoRefreshIDToken {
+		now := idp.now()
+		claims := copyMap(g.user)
+		claims["iss"] = idp.Issuer
+		claims["aud"] = idp.ClientID
+		claims["iat"] = now.Unix()
+		claims["exp"] = now.Add(time.Hour).Unix()
+		claims["at_hash"] = atHash(access)
+		if edit != nil {
+			edit(claims)
+		}
+		out["id_token"] = idp.SignJWT(claims, mode, "JWT")
+	}
 	writeJSON(w, http.StatusOK, out)
 }
 
-// Refreshes reports how many refresh_token grants the IdP has answered.
+// Refreshes reports how many refresh_token grants the IdP has received,
+// failed ones included.
 func (idp *IdP) Refreshes() int {
 	idp.mu.Lock()
 	defer idp.mu.Unlock()
@@ -719,7 +749,7 @@ func (idp *IdP) Refreshes() int {
 func (idp *IdP) handleUserinfo(w http.ResponseWriter, r *http.Request) {
 	tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
 	idp.mu.Lock()
-	claims, known := idp.access[tok]
+	at, known := idp.access[tok]
 	edit := idp.userinfo
 	idp.mu.Unlock()
 	if !ok || !known {
@@ -727,7 +757,8 @@ func (idp *IdP) handleUserinfo(w http.ResponseWriter, r *http.Request) {
 		tokenError(w, http.StatusUnauthorized, "invalid_token", "")
 		return
 	}
-	claims = copyMap(claims)
+	claims := copyMap(at.user)
+	delete(claims, "sid")
 	if edit != nil {
 		edit(claims)
 	}
