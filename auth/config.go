@@ -233,6 +233,10 @@ type ErrorPage struct {
 	Message   string
 	SignInURL string
 	HomeURL   string
+	// RetryURL, set for a passing failure (Unavailable), is the page to
+	// try again: the one the visitor was on. Such a page offers no sign-in,
+	// since the visitor may well be signed in.
+	RetryURL string
 	// MissingScopes are the permissions the visitor lacks, for a Forbidden
 	// page served by RequireScopes.
 	MissingScopes []string

@@ -60,6 +60,9 @@ func (a *Auth) renderError(w http.ResponseWriter, r *http.Request, code ErrorCod
 		SignInURL: a.basePath + "/signin",
 		HomeURL:   "/",
 	}
+	if code == CodeUnavailable {
+		data.SignInURL, data.RetryURL = "", a.CurrentPath(r)
+	}
 	pageFn := a.cfg.Pages.Error
 	if pageFn == nil {
 		pageFn = defaultErrorPage

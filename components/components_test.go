@@ -133,6 +133,10 @@ func goldenCases() []struct {
 			Code: auth.CodeForbidden, Status: 403, Title: auth.CodeForbidden.Title(), Message: auth.CodeForbidden.Message(),
 			SignInURL: "/api/auth/signin?callbackUrl=%2Freports&prompt=login", HomeURL: "/", MissingScopes: []string{"read:reports"},
 		})},
+		{"error-unavailable", ErrorPage(shell("Temporarily unavailable", hidden), auth.ErrorPage{
+			Code: auth.CodeUnavailable, Status: 503, Title: auth.CodeUnavailable.Title(), Message: auth.CodeUnavailable.Message(),
+			HomeURL: "/", RetryURL: "/profile",
+		})},
 		{"error-unknown-code", ErrorPage(shell("Something went wrong", linkNavOut), auth.ErrorPage{
 			Code: "Default", Status: 400, Title: auth.ErrorCode("Default").Title(), Message: auth.ErrorCode("Default").Message(),
 			SignInURL: "/api/auth/signin", HomeURL: "/",
@@ -245,6 +249,7 @@ func TestSelectors(t *testing.T) {
 		{"error-signed-in", []string{`<a id="error-home" class="btn btn-primary" href="/">Go home</a>`}, []string{`id="error-sign-in"`}},
 		{"error-forbidden", []string{`<a id="error-sign-in" class="btn btn-primary" href="/api/auth/signin?callbackUrl=%2Freports&amp;prompt=login">Sign in with another account</a>`, `<a id="error-home" class="btn btn-secondary" href="/">Go home</a>`}, []string{">Sign in</a>"}},
 		{"error-unknown-code", []string{"Something went wrong"}, []string{"Default", `id="error-code"`}},
+		{"error-unavailable", []string{`<a id="error-retry" class="btn btn-primary" href="/profile">Try again</a>`, `<a id="error-home" class="btn btn-secondary" href="/">Go home</a>`, "Error 503"}, []string{"Sign in"}},
 		{"not-found", []string{`id="not-found"`, "Page not found", `<a id="not-found-home" class="btn btn-primary" href="/">Go home</a>`}, []string{"big-code"}},
 		{"nav-signed-in-link", []string{`<a id="nav-sign-out" class="btn btn-secondary btn-sm" href="/api/auth/signout">Sign out</a>`}, []string{"csrfToken"}},
 		{"nav-hidden", []string{`<nav id="nav" class="nav" aria-label="Account"></nav>`}, nil},

@@ -49,7 +49,9 @@ func AuthPages() auth.Pages {
 				if d.Fragment { // an htmx request, e.g. RequireScopes' 403
 					return components.ErrorFragment(d)
 				}
-				s, _ := shell(ctx, d.Title, false)
+				// While the store is down the visitor may well be signed
+				// in: the nav offers no Sign in then.
+				s, _ := shell(ctx, d.Title, d.Code == auth.CodeUnavailable)
 				return components.ErrorPage(s, d)
 			})
 		},
