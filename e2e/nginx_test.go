@@ -566,7 +566,7 @@ func nginxJourney(t *testing.T, trustHost bool) (nginxResult, string) {
 	// the focus back (hx-trigger "focus from:window"). Its ETag makes the
 	// round trip through nginx, so the unchanged card gets 304 and stays.
 	before := len(proxy.accessLog(t))
-	evalJS[bool](t, ctx, `window.dispatchEvent(new Event('focus')), true`)
+	focusWindow(t, ctx)
 	fragment := waitNginxRequest(t, proxy, before, "/fragments/profile")
 	if fragment.Status != http.StatusNotModified || fragment.HX != "true" {
 		t.Errorf("the htmx fragment: %s HX-Request=%q, want 304 for an htmx request with the card's ETag", fragment, fragment.HX)

@@ -165,7 +165,7 @@ func TestRedisDownAndBack(t *testing.T) {
 
 			// The open page: its next htmx request (the focus refresh)
 			// gets the 503 page, which htmx puts in place of the body.
-			evalJS[bool](t, ctx, `window.dispatchEvent(new Event('focus')), true`)
+			focusWindow(t, ctx)
 			waitVisible(t, ctx, "#error-code")
 			if code := textOf(t, ctx, "#error-code"); code != "Unavailable" {
 				t.Errorf("with Redis down, the profile page's refresh shows error code %q, want Unavailable", code)

@@ -492,6 +492,16 @@ func (w *pageWatch) snapshot() (problems, violations []string, responses []seenR
 	return slices.Clone(w.problems), slices.Clone(w.violations), slices.Clone(w.responses)
 }
 
+// focusWindow gives the window the focus back, as a visitor returning to
+// the tab does, once htmx has processed the fragments that refresh on it:
+// htmx listens only after DOMContentLoaded, and a focus before that is not
+// heard.
+func focusWindow(t *testing.T, ctx context.Context) {
+	t.Helper()
+	waitJS(t, ctx, "htmx has processed the fragments", `[...document.querySelectorAll('[hx-trigger*="focus from:window"]')].every((e) => e['htmx-internal-data'] && e['htmx-internal-data'].initHash)`, stepTimeout)
+	evalJS[bool](t, ctx, `window.dispatchEvent(new Event('focus')), true`)
+}
+
 // swapFragments makes htmx refresh every fragment of the page that
 // refreshes when the window gets the focus back (hx-trigger "focus from:window"),
 // twice. First as a visitor returning to the tab: each request sends the
@@ -510,13 +520,13 @@ func swapFragments(t *testing.T, ctx context.Context) int {
   window.e2eRefresh = { statuses: [] };
   const els = document.querySelectorAll('[hx-trigger*="focus from:window"]');
   els.forEach((e) => { e.dataset.e2eStale = '1'; });
-  window.dispatchEvent(new Event('focus'));
   return els.length;
 })()`)
 	if n == 0 {
 		loc, _ := location(ctx)
 		t.Fatalf("no htmx fragment on %s refreshes when the window is focused", loc)
 	}
+	focusWindow(t, ctx)
 	waitJS(t, ctx, "htmx asks for every fragment", fmt.Sprintf(`window.e2eRefresh.statuses.length >= %d && document.querySelectorAll('.htmx-request').length === 0`, n), stepTimeout)
 	statuses := evalJS[[]int](t, ctx, `window.e2eRefresh.statuses`)
 	kept := evalJS[int](t, ctx, `document.querySelectorAll('[data-e2e-stale]').length`)

@@ -35,7 +35,7 @@ func TestSignOutInAnotherTab(t *testing.T) {
 	if n := evalJS[int](t, first, `document.querySelectorAll('#welcome, #nav-sign-out').length`); n != 2 {
 		t.Fatalf("the first tab changed before it got the focus: %d of #welcome, #nav-sign-out left", n)
 	}
-	evalJS[bool](t, first, `window.dispatchEvent(new Event('focus')), true`)
+	focusWindow(t, first)
 	waitJS(t, first, "the first tab swaps to signed out",
 		`!!document.querySelector('#nav-sign-in') && !!document.querySelector('button#sign-in') && !document.querySelector('#welcome, #nav-sign-out')`, stepTimeout)
 	if got := evalJS[string](t, first, `document.querySelector('#home-panel').dataset.state`); got != "signed-out" {
