@@ -259,7 +259,10 @@ func startOP(t testing.TB, cfg OPConfig) *OP {
 	cmd.Dir = opDir(t)
 	cmd.Env = cleanEnv(map[string]string{"OP_CONFIG": string(doc), "NODE_ENV": "test"})
 	p := startProcess(t, "oidc-provider", cmd)
-	if !p.log.WaitFor("ready http", 30*time.Second, p.done) {
+	// Node's start, with an RSA key made at random, took over 30 s once
+	// while the other browser tests loaded both cores: the bound is only
+	// there so that a broken OP fails the test instead of hanging it.
+	if !p.log.WaitFor("ready http", 90*time.Second, p.done) {
 		t.Fatalf("oidc-provider did not get ready (exit: %v):\n%s", p.err, tail(p.log.String(), 8000))
 	}
 	op := &OP{Config: cfg, proc: p}
