@@ -101,8 +101,10 @@ func introspectionAuthStyle(m *metadata) string {
 	return "basic"
 }
 
-func (a *Auth) callIntrospection(ctx context.Context, p *Provider, m *metadata, token Secret) (*Introspection, error) {
-	form := url.Values{"token": {token.Reveal()}, "token_type_hint": {"access_token"}}
+// postAsClient POSTs form to one of p's endpoints that takes the client's
+// credentials (introspection, revocation): with HTTP Basic unless the IdP
+// lists its methods without client_secret_basic, else in the form.
+func (a *Auth) postAsClient(ctx context.Context, p *Provider, m *metadata, endpoint string, form url.Values) (*http.Response, error) {
 	basic := introspectionAuthStyle(m) == "basic" && p.ClientSecret != ""
 	if !basic {
 		form.Set("client_id", p.ClientID)
@@ -110,9 +112,9 @@ func (a *Auth) callIntrospection(ctx context.Context, p *Provider, m *metadata, 
 			form.Set("client_secret", p.ClientSecret)
 		}
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, m.IntrospectionEndpoint, strings.NewReader(form.Encode()))
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, endpoint, strings.NewReader(form.Encode()))
 	if err != nil {
-		return nil, fmt.Errorf("introspection request: %w", err)
+		return nil, err
 	}
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	req.Header.Set("Accept", "application/json")
@@ -120,7 +122,12 @@ func (a *Auth) callIntrospection(ctx context.Context, p *Provider, m *metadata, 
 		// RFC 6749 section 2.3.1: the id and secret are form-encoded first.
 		req.SetBasicAuth(url.QueryEscape(p.ClientID), url.QueryEscape(p.ClientSecret))
 	}
-	resp, err := a.client.Do(req)
+	return a.client.Do(req)
+}
+
+func (a *Auth) callIntrospection(ctx context.Context, p *Provider, m *metadata, token Secret) (*Introspection, error) {
+	form := url.Values{"token": {token.Reveal()}, "token_type_hint": {"access_token"}}
+	resp, err := a.postAsClient(ctx, p, m, m.IntrospectionEndpoint, form)
 	if err != nil {
 		return nil, fmt.Errorf("introspection: %w", err)
 	}

@@ -6,7 +6,6 @@ import (
 	"io"
 	"net/http"
 	"net/url"
-	"strings"
 	"time"
 )
 
@@ -45,22 +44,7 @@ func (a *Auth) revokeToken(ctx context.Context, p *Provider, token Secret, hint 
 		return nil
 	}
 	form := url.Values{"token": {token.Reveal()}, "token_type_hint": {hint}}
-	basic := introspectionAuthStyle(m) == "basic" && p.ClientSecret != ""
-	if !basic {
-		form.Set("client_id", p.ClientID)
-		if p.ClientSecret != "" {
-			form.Set("client_secret", p.ClientSecret)
-		}
-	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, m.RevocationEndpoint, strings.NewReader(form.Encode()))
-	if err != nil {
-		return fmt.Errorf("revocation request: %w", err)
-	}
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	if basic {
-		req.SetBasicAuth(url.QueryEscape(p.ClientID), url.QueryEscape(p.ClientSecret))
-	}
-	resp, err := a.client.Do(req)
+	resp, err := a.postAsClient(ctx, p, m, m.RevocationEndpoint, form)
 	if err != nil {
 		return fmt.Errorf("revocation: %w", err)
 	}
