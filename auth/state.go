@@ -19,16 +19,17 @@ import (
 // visitor's or an IdP's input carries a hash of it, so keys stay short
 // whatever was sent.
 const (
-	keySession = "sess:"           // + server id: a session record (server strategy, cookie overflow)
-	keyRevSID  = "rev:sid:"        // + digest(iss, sid): revocation cutoff, Unix nanoseconds
-	keyRevSub  = "rev:sub:"        // + digest(iss, sub): revocation cutoff, Unix nanoseconds
-	keyEnded   = "ended:"          // + handle: the session was ended by record
-	keyJTI     = "jti:"            // + digest(iss, jti): a logout token already used
-	keyLock    = "refresh:lock:"   // + token key: who is refreshing a refresh token
-	keyRefresh = "refresh:result:" // + token key: the sealed result of that refresh
-	groupUser  = "user:"           // + digest(iss, sub): the user's sessions, by handle
-	groupSID   = "sid:"            // + digest(iss, sid): the sessions of one IdP session, by handle
-	topicEnded = "ended"           // endedEvent, JSON
+	keySession   = "sess:"           // + server id: a session record (server strategy, cookie overflow)
+	keyRevSID    = "rev:sid:"        // + digest(iss, sid): revocation cutoff, Unix nanoseconds
+	keyRevSub    = "rev:sub:"        // + digest(iss, sub): revocation cutoff, Unix nanoseconds
+	keyEnded     = "ended:"          // + handle: the session was ended by record
+	keyJTI       = "jti:"            // + digest(iss, jti): a logout token already used
+	keyLock      = "refresh:lock:"   // + token key: who is refreshing a refresh token
+	keyRefresh   = "refresh:result:" // + token key: the sealed result of that refresh
+	keyRTRevoked = "rt-revoked:"     // + token key: a refresh token already revoked at the IdP
+	groupUser    = "user:"           // + digest(iss, sub): the user's sessions, by handle
+	groupSID     = "sid:"            // + digest(iss, sid): the sessions of one IdP session, by handle
+	topicEnded   = "ended"           // endedEvent, JSON
 )
 
 // digest is a short, fixed-length stand-in for parts of a key.

@@ -23,6 +23,12 @@ func (a *Auth) revokeTokensOf(ctx context.Context, rec *Record) {
 		return
 	}
 	token := rec.RefreshToken
+	// Once per token, on every instance: a copy of an ended cookie sent
+	// again and again must not make the app call the IdP each time.
+	first, err := a.state.st.Add(ctx, keyRTRevoked+tokenKey("revoke", rec.Provider, token), []byte("1"), a.now().Add(a.cfg.Session.MaxAge))
+	if a.state.health.check(ctx, "claim revocation", err) != nil || !first {
+		return
+	}
 	go func() {
 		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 		defer cancel()
