@@ -82,7 +82,7 @@ func (a *Auth) handleCallback(w http.ResponseWriter, r *http.Request) {
 		a.fail(w, r, storeError(err, "save session"))
 		return
 	}
-	if err := a.state.index(ctx, rec, id, deviceLabel(r.UserAgent()), true); err != nil {
+	if err := a.state.index(ctx, rec, id, r.UserAgent(), true); err != nil {
 		a.fail(w, r, storeError(err, "index session"))
 		return
 	}

@@ -137,7 +137,7 @@ func (a *Auth) load(w http.ResponseWriter, r *http.Request) *loaded {
 	}
 	// The index's last-seen time, at most once a minute. A failure is
 	// logged by the store's health and does not fail the request.
-	_ = a.state.index(ctx, rec, id, deviceLabel(r.UserAgent()), dirty)
+	_ = a.state.index(ctx, rec, id, r.UserAgent(), dirty)
 	s, err := a.buildSession(ctx, rec)
 	if err != nil {
 		a.log.ErrorContext(ctx, "session callback failed", "err", err)

@@ -252,8 +252,9 @@ func (s *state) entry(rec *Record, serverID, device string) indexEntry {
 
 // index puts rec in its user's and its IdP session's groups, so that it
 // can be listed and ended by handle. It writes at most once a minute per
-// session and instance unless force.
-func (s *state) index(ctx context.Context, rec *Record, serverID, device string, force bool) error {
+// session and instance unless force; the device label is made from
+// userAgent only when it writes.
+func (s *state) index(ctx context.Context, rec *Record, serverID, userAgent string, force bool) error {
 	if rec.Handle == "" {
 		return nil
 	}
@@ -269,7 +270,7 @@ func (s *state) index(ctx context.Context, rec *Record, serverID, device string,
 			s.seen.set(rec.Handle, now, now) // not written: the next request tries
 		}
 	}()
-	b, err := json.Marshal(s.entry(rec, serverID, device))
+	b, err := json.Marshal(s.entry(rec, serverID, deviceLabel(userAgent)))
 	if err != nil {
 		return err
 	}
